@@ -1,0 +1,252 @@
+/*
+ * MX C ABI. The only header a binding may rely on.
+ *
+ * Rules (docs/abi.md):
+ *  - Every fallible call returns an int status (MX_OK == 0). On failure mx_last_error() holds a
+ *    thread-local message, and every out-parameter is left untouched.
+ *  - Free functions return void and accept NULL.
+ *  - Ownership is written next to every out-parameter: "caller frees with mx_x_free", or
+ *    "borrowed, valid until ...".
+ *  - The ABI is append-only: a function, once published, keeps its name and signature.
+ *    MX_ABI_VERSION grows when functions are added.
+ */
+#ifndef MX_C_API_H_
+#define MX_C_API_H_
+
+#include <stddef.h>
+#include <stdint.h>
+
+#if defined(_WIN32)
+#define MX_API __declspec(dllexport)
+#elif defined(__GNUC__)
+#define MX_API __attribute__((visibility("default")))
+#else
+#define MX_API
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define MX_ABI_VERSION 1
+
+/* ---------------------------------------------------------------- status codes */
+enum {
+  MX_OK = 0,
+  MX_ERR_INVALID_ARGUMENT = 1, /* a parameter value or argument is wrong */
+  MX_ERR_SHAPE = 2,            /* shapes do not agree */
+  MX_ERR_DTYPE = 3,            /* a dtype is wrong or unsupported for the op */
+  MX_ERR_NOT_FOUND = 4,        /* unknown op, key or file */
+  MX_ERR_IO = 5,               /* reading or writing a file or buffer failed, or it is corrupt */
+  MX_ERR_OUT_OF_MEMORY = 6,
+  MX_ERR_UNSUPPORTED = 7,      /* a feature this build or this version does not have */
+  MX_ERR_INTERNAL = 8,         /* a bug in MX */
+  MX_ERR_INDEX = 9,            /* an index is out of range */
+  MX_ERR_HANDLE = 10           /* a NULL, freed or foreign handle */
+};
+
+/* ---------------------------------------------------------------- dtypes (MXNet type flags) */
+enum {
+  MX_FLOAT32 = 0,
+  MX_FLOAT64 = 1,
+  MX_FLOAT16 = 2,
+  MX_UINT8 = 3,
+  MX_INT32 = 4,
+  MX_INT8 = 5,
+  MX_INT64 = 6,
+  MX_BOOL = 7,
+  MX_BFLOAT16 = 12
+};
+
+/* ---------------------------------------------------------------- device types (MXNet numbering) */
+enum { MX_CPU = 1, MX_GPU = 2, MX_CPU_PINNED = 3 };
+
+/* ---------------------------------------------------------------- handles */
+typedef struct mx_ndarray mx_ndarray;           /* an n-dimensional array (or a view of one) */
+typedef struct mx_ndarray_list mx_ndarray_list; /* a loaded list of arrays with optional names */
+typedef struct mx_op mx_op;                     /* a registered operator; lives for the process */
+typedef struct mx_op_params mx_op_params;       /* parsed, validated parameters of one op */
+
+struct DLManagedTensor;          /* include/mx/dlpack/dlpack.h */
+struct DLManagedTensorVersioned; /* include/mx/dlpack/dlpack.h */
+
+/* Called by libmx when it no longer needs an external buffer. May run on an engine worker
+ * thread, never while libmx holds a lock the caller could need. */
+typedef void (*mx_deleter)(void* ctx);
+
+/* ---------------------------------------------------------------- library */
+
+/* The ABI version this library implements (MX_ABI_VERSION it was built with). Never fails. */
+MX_API int mx_abi_version(void);
+
+/* Message of the last failed call on this thread. Borrowed, valid until the next failing call on
+ * this thread. Never NULL ("" when there was no error). */
+MX_API const char* mx_last_error(void);
+
+/* Status code of the last failed call on this thread (MX_OK if none). */
+MX_API int mx_last_status(void);
+
+/* Build and runtime information by key: "version", "cuda" ("0"/"1"), "blas", "openmp",
+ * "engine" (ThreadedEngine or NaiveEngine), "num_threads". *value is borrowed, valid for the
+ * process. Unknown keys give MX_ERR_NOT_FOUND. */
+MX_API int mx_lib_info(const char* key, const char** value);
+
+/* Number of GPUs visible to this build (0 in a build without CUDA). */
+MX_API int mx_gpu_count(int* out);
+
+/* ---------------------------------------------------------------- NDArray: create and inspect */
+
+/* New array with uninitialised contents. shape may be NULL when ndim == 0 (a scalar).
+ * *out: caller frees with mx_ndarray_free. */
+MX_API int mx_ndarray_create(const int64_t* shape, int ndim, int dtype, int dev_type, int dev_id,
+                             mx_ndarray** out);
+
+/* Wraps caller memory without a copy (C order, contiguous). On success libmx owns the buffer and
+ * calls deleter(deleter_ctx) once when the last array using it dies (deleter may be NULL). On
+ * failure nothing is taken: the caller still owns the buffer and deleter is never called.
+ * *out: caller frees with mx_ndarray_free. */
+MX_API int mx_ndarray_wrap(void* data, const int64_t* shape, int ndim, int dtype, int dev_type,
+                           int dev_id, mx_deleter deleter, void* deleter_ctx, mx_ndarray** out);
+
+/* Releases this handle. The storage lives on while views or pending operations use it.
+ * Accepts NULL. */
+MX_API void mx_ndarray_free(mx_ndarray* arr);
+
+/* *shape: borrowed, valid until arr is freed. */
+MX_API int mx_ndarray_shape(const mx_ndarray* arr, int* ndim, const int64_t** shape);
+MX_API int mx_ndarray_dtype(const mx_ndarray* arr, int* dtype);
+MX_API int mx_ndarray_device(const mx_ndarray* arr, int* dev_type, int* dev_id);
+
+/* Waits for pending writes, then gives the address of the first element. *data: borrowed, valid
+ * while arr or any array sharing its storage lives; contents change if ops write to it later. */
+MX_API int mx_ndarray_data(mx_ndarray* arr, void** data);
+
+/* An id shared by every array viewing the same storage (for identity checks). */
+MX_API int mx_ndarray_storage_id(const mx_ndarray* arr, uint64_t* id);
+
+/* Synchronous copies between the array and host memory of exactly nbytes
+ * (= size * itemsize, else MX_ERR_INVALID_ARGUMENT). */
+MX_API int mx_ndarray_copy_from_host(mx_ndarray* arr, const void* src, size_t nbytes);
+MX_API int mx_ndarray_copy_to_host(mx_ndarray* arr, void* dst, size_t nbytes);
+
+/* Asynchronous copy of src into dst (same shape; dtypes may differ: values are cast; devices may
+ * differ). */
+MX_API int mx_ndarray_copyto(mx_ndarray* src, mx_ndarray* dst);
+
+/* ---------------------------------------------------------------- NDArray: views (share storage) */
+
+/* Same bytes, new shape (sizes must match; one dim may be -1). *out: caller frees. */
+MX_API int mx_ndarray_reshape(mx_ndarray* arr, const int64_t* shape, int ndim, mx_ndarray** out);
+/* Rows [begin, end) along axis 0. *out: caller frees. */
+MX_API int mx_ndarray_slice(mx_ndarray* arr, int64_t begin, int64_t end, mx_ndarray** out);
+/* Row idx along axis 0 with that axis dropped; negative idx counts from the end. *out: caller frees. */
+MX_API int mx_ndarray_at(mx_ndarray* arr, int64_t idx, mx_ndarray** out);
+
+/* ---------------------------------------------------------------- synchronisation */
+
+/* Each rethrows (as a status) an error raised by an asynchronous op that wrote this array. */
+MX_API int mx_ndarray_wait_to_read(mx_ndarray* arr);
+MX_API int mx_ndarray_wait_to_write(mx_ndarray* arr);
+/* Waits for all pushed work; returns the first asynchronous error raised since the last call. */
+MX_API int mx_wait_all(void);
+
+/* ---------------------------------------------------------------- DLPack 1.x */
+
+/* Exports a view that keeps the storage alive. Waits for pending writes first.
+ * *out: the consumer calls (*out)->deleter(*out) once. */
+MX_API int mx_ndarray_to_dlpack(mx_ndarray* arr, struct DLManagedTensorVersioned** out);
+MX_API int mx_ndarray_to_dlpack_legacy(mx_ndarray* arr, struct DLManagedTensor** out);
+
+/* Imports without a copy. On success libmx owns tensor and calls its deleter when done; on
+ * failure ownership stays with the caller. Compact C-order strides (or NULL) only.
+ * *out: caller frees with mx_ndarray_free. */
+MX_API int mx_ndarray_from_dlpack(struct DLManagedTensorVersioned* tensor, mx_ndarray** out);
+MX_API int mx_ndarray_from_dlpack_legacy(struct DLManagedTensor* tensor, mx_ndarray** out);
+
+/* ---------------------------------------------------------------- files (MXNet's binary format) */
+
+/* Saves n arrays; names is NULL for a list, or n UTF-8 names for a dict. */
+MX_API int mx_ndarray_save(const char* path, size_t n, mx_ndarray* const* arrays,
+                           const char* const* names);
+/* Same bytes as mx_ndarray_save, in memory. *buf: caller frees with mx_buffer_free. */
+MX_API int mx_ndarray_save_to_buffer(size_t n, mx_ndarray* const* arrays, const char* const* names,
+                                     void** buf, size_t* len);
+/* Loads a whole file or buffer (a list or a dict). *out: caller frees with mx_ndarray_list_free. */
+MX_API int mx_ndarray_load(const char* path, mx_ndarray_list** out);
+MX_API int mx_ndarray_load_from_buffer(const void* buf, size_t len, mx_ndarray_list** out);
+
+MX_API int mx_ndarray_list_size(const mx_ndarray_list* list, size_t* n);
+/* *arr: a new handle, caller frees with mx_ndarray_free. *name: borrowed, valid until the list is
+ * freed; NULL when the file held a list without names. Either pointer may be NULL. */
+MX_API int mx_ndarray_list_get(const mx_ndarray_list* list, size_t i, mx_ndarray** arr,
+                               const char** name);
+MX_API void mx_ndarray_list_free(mx_ndarray_list* list);
+MX_API void mx_buffer_free(void* buf);
+
+/* ---------------------------------------------------------------- operator registry */
+
+/* Every registered op name, aliases included. *names: borrowed, valid for the process. */
+MX_API int mx_op_list(size_t* count, const char* const** names);
+
+/* Looks an op up by name or alias. *op: borrowed, valid for the process. */
+MX_API int mx_op_find(const char* name, const mx_op** op);
+
+/* Documentation of an op. Every pointer out is borrowed, valid for the process; any out pointer
+ * may be NULL. param_types read as MXNet writes them ("int", "float", "boolean", "Shape(tuple)",
+ * "{'a', 'b'}", "string", "dtype", ..., with ", optional, default=..." or ", required").
+ * input_names lists the fixed inputs; for a variadic op it is one name and *key_var_num_args names
+ * the parameter that counts the inputs ("" otherwise). */
+MX_API int mx_op_info(const mx_op* op, const char** name, const char** doc, int* num_params,
+                      const char* const** param_names, const char* const** param_types,
+                      const char* const** param_defaults, const char* const** param_docs,
+                      int* num_inputs, const char* const** input_names,
+                      const char** key_var_num_args);
+
+/* Other facts about an op, by key, as strings: "dtypes" (comma-separated dtype names the op
+ * computes in), "num_outputs", "mutate_inputs" (comma-separated input indices), "needs_rng"
+ * ("0"/"1"), "differentiable" ("0"/"1"), "aliases", "category". Borrowed, valid for the process.
+ * Unknown keys give MX_ERR_NOT_FOUND. */
+MX_API int mx_op_attr(const mx_op* op, const char* key, const char** value);
+
+/* Parses and validates parameters (MXNet syntax: kernel="(3,3)", act_type="relu"). Identical
+ * parameter sets share one parsed object, so the hot path parses once.
+ * *out: caller frees with mx_op_params_free. */
+MX_API int mx_op_params_create(const mx_op* op, int num, const char* const* keys,
+                               const char* const* values, mx_op_params** out);
+MX_API void mx_op_params_free(mx_op_params* params);
+
+/* Number of inputs the op takes and outputs it returns under these parameters (params may be
+ * NULL for the defaults). */
+MX_API int mx_op_arity(const mx_op* op, const mx_op_params* params, int* num_inputs,
+                       int* num_outputs);
+
+/* Runs an op (asynchronously: errors inside the kernel surface at the next wait or read).
+ * params may be NULL for the defaults. outputs has num_outputs slots, num_outputs equal to what
+ * mx_op_arity gives: a slot holding an array is written in place; a NULL slot receives a new
+ * array that the caller frees with mx_ndarray_free. On failure no slot changes. */
+MX_API int mx_op_invoke(const mx_op* op, const mx_op_params* params, int num_inputs,
+                        mx_ndarray* const* inputs, int num_outputs, mx_ndarray** outputs);
+
+/* Convenience for C callers: find by name, parse (cached) and invoke. *num_outputs is the
+ * capacity of outputs on entry (slots as in mx_op_invoke) and the count written on return. */
+MX_API int mx_op_invoke_by_name(const char* name, int num_params, const char* const* keys,
+                                const char* const* values, int num_inputs,
+                                mx_ndarray* const* inputs, int* num_outputs, mx_ndarray** outputs);
+
+/* ---------------------------------------------------------------- random numbers */
+
+/* Seeds the generators of every device (counter-based, so results do not depend on threads). */
+MX_API int mx_random_seed(uint64_t seed);
+
+/* ---------------------------------------------------------------- memory */
+
+/* Returns cached, unused blocks of the device's pool to the system. */
+MX_API int mx_storage_release_cached(int dev_type, int dev_id);
+/* Bytes in use by arrays and bytes held idle in the device's pool. */
+MX_API int mx_storage_stats(int dev_type, int dev_id, size_t* in_use, size_t* cached);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* MX_C_API_H_ */

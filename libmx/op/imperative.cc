@@ -1,0 +1,167 @@
+#include "op/imperative.h"
+
+#include <algorithm>
+#include <cstring>
+#include <memory>
+
+#include "base/random.h"
+#include "engine/engine.h"
+#include "op/kernel_util.h"
+
+namespace mx {
+namespace {
+
+// Everything one pushed call needs; the closure keeps the storage alive until it has run.
+struct Call {
+  const OpDef* op;
+  ParamsPtr params;
+  OpContext ctx;
+  std::vector<TBlob> in, out;
+  std::vector<std::shared_ptr<Storage>> keep;
+  // (temporary, destination) pairs for outputs that alias an input the kernel cannot share.
+  std::vector<std::pair<TBlob, TBlob>> copy_back;
+
+  void run() const {
+    op->compute(ctx.dev.type)(ctx, *params, in, out);
+    for (auto& cb : copy_back) std::memcpy(cb.second.data, cb.first.data, cb.first.nbytes());
+  }
+  std::string describe() const {
+    std::string s = "(inputs:";
+    for (size_t i = 0; i < in.size(); ++i)
+      s += str(i ? ", " : " ", in[i].shape.str(), " ", dtype_name(in[i].dtype));
+    if (in.empty()) s += " none";
+    return s + ")";
+  }
+};
+
+std::string dtype_list(const std::vector<DType>& v) {
+  std::string s;
+  for (size_t i = 0; i < v.size(); ++i) s += (i ? ", " : "") + std::string(dtype_name(v[i]));
+  return s;
+}
+
+}  // namespace
+
+void invoke(const OpDef& op, const ParamsPtr& params, const std::vector<NDArray>& inputs,
+            std::vector<NDArray>* outputs, bool is_train) {
+  const Params& p = *params;
+  MX_CHECK(&p.op() == &op, kInvalidArgument, "parameters were parsed for operator ", p.op().name(),
+           ", not for ", op.name());
+  const int nin = op.num_inputs(p);
+  const int nout = op.num_outputs(p);
+  if (static_cast<int>(inputs.size()) != nin) {
+    std::string names;
+    for (size_t i = 0; i < op.input_names().size(); ++i) names += (i ? ", " : "") + op.input_names()[i];
+    MX_THROW(kInvalidArgument, "operator ", op.name(), " expects ", nin, " input(s)",
+             names.empty() ? std::string() : " (" + names + ")", ", got ", inputs.size());
+  }
+  MX_CHECK(static_cast<int>(outputs->size()) == nout, kInvalidArgument, "operator ", op.name(), " produces ",
+           nout, " output(s), got ", outputs->size(), " output slot(s)");
+
+  Device dev = Device::cpu();
+  for (int i = 0; i < nin; ++i) {
+    MX_CHECK(!inputs[i].is_none(), kInvalidArgument, "operator ", op.name(), ": input ", i, " is a none array");
+    if (i == 0) dev = inputs[0].device();
+    else
+      MX_CHECK(inputs[i].device() == dev, kInvalidArgument, "operator ", op.name(), ": input ", i, " is on ",
+               device_str(inputs[i].device()), " but input 0 is on ", device_str(dev));
+  }
+  if (nin == 0 && p.has("ctx") && !p.is_none("ctx")) dev = p.get_device("ctx");
+  check_device(dev);
+  ComputeFn fn = op.compute(dev.type);
+  MX_CHECK(fn, kUnsupported, "operator ", op.name(), " has no kernel for ", device_str(dev));
+
+  std::vector<Shape> in_s(nin), out_s(nout, Shape::unknown());
+  std::vector<DType> in_t(nin), out_t(nout, kUnknownDType);
+  for (int i = 0; i < nin; ++i) {
+    in_s[i] = inputs[i].shape();
+    in_t[i] = inputs[i].dtype();
+  }
+  if (op.shape_fn()) op.shape_fn()(p, &in_s, &out_s);
+  else infer_same_shape(p, &in_s, &out_s);
+  if (op.type_fn()) op.type_fn()(p, &in_t, &out_t);
+  else infer_same_type(p, &in_t, &out_t);
+  for (int i = 0; i < nout; ++i) {
+    MX_CHECK(out_s[i].known(), kInternal, "operator ", op.name(), ": could not infer the shape of output ", i);
+    MX_CHECK(out_t[i] != kUnknownDType, kInternal, "operator ", op.name(), ": could not infer the dtype of output ", i);
+  }
+  DType compute_t = nin > 0 ? in_t[0] : out_t[0];
+  const auto& sup = op.supported_dtypes();
+  MX_CHECK(std::find(sup.begin(), sup.end(), compute_t) != sup.end(), kDType, "operator ", op.name(),
+           " does not support dtype ", dtype_name(compute_t), " (supported: ", dtype_list(sup), ")");
+
+  auto call = std::make_shared<Call>();
+  call->op = &op;
+  call->params = params;
+  call->ctx.dev = dev;
+  call->ctx.is_train = is_train;
+  if (op.uses_rng()) {
+    call->ctx.rng_seed = random_seed();
+    call->ctx.rng_stream = random_next_stream();
+  }
+  call->in.resize(nin);
+  call->out.resize(nout);
+  call->keep.reserve(nin + nout);
+
+  const int nvars_max = nin + nout;
+  engine::Var* reads_buf[16];
+  engine::Var* writes_buf[16];
+  std::vector<engine::Var*> reads_vec, writes_vec;
+  engine::Var** reads = reads_buf;
+  engine::Var** writes = writes_buf;
+  if (nvars_max > 16) {
+    reads_vec.resize(nvars_max);
+    writes_vec.resize(nvars_max);
+    reads = reads_vec.data();
+    writes = writes_vec.data();
+  }
+  int nr = 0, nw = 0;
+  for (int i = 0; i < nin; ++i) {
+    call->in[i] = inputs[i].blob();
+    call->keep.push_back(inputs[i].storage());
+    reads[nr++] = inputs[i].var();
+  }
+  for (int m : op.mutated_inputs()) {
+    if (m < nin) writes[nw++] = inputs[m].var();
+  }
+  int64_t out_elems = 0;
+  for (int i = 0; i < nout; ++i) {
+    NDArray& o = (*outputs)[i];
+    if (o.is_none()) {
+      o = NDArray(out_s[i], dev, out_t[i]);
+    } else {
+      MX_CHECK(o.shape() == out_s[i], kShape, "operator ", op.name(), ": output ", i, " has shape ",
+               o.shape().str(), " but the op produces ", out_s[i].str());
+      MX_CHECK(o.dtype() == out_t[i], kDType, "operator ", op.name(), ": output ", i, " has dtype ",
+               dtype_name(o.dtype()), " but the op produces ", dtype_name(out_t[i]));
+      MX_CHECK(o.device() == dev, kInvalidArgument, "operator ", op.name(), ": output ", i, " is on ",
+               device_str(o.device()), " but the op runs on ", device_str(dev));
+    }
+    TBlob ob = o.blob();
+    // An output sharing storage with an input is computed into a temporary unless the op
+    // declares that exact in-place pair (and the bytes coincide).
+    for (int j = 0; j < nin; ++j) {
+      if (inputs[j].storage() != o.storage()) continue;
+      bool declared = false;
+      for (auto& pr : op.inplace_pairs())
+        if (pr.first == j && pr.second == i && inputs[j].byte_offset() == o.byte_offset()) declared = true;
+      if (!declared) {
+        NDArray tmp(out_s[i], dev, out_t[i]);
+        call->keep.push_back(tmp.storage());
+        call->copy_back.emplace_back(tmp.blob(), ob);
+        ob = tmp.blob();
+        break;
+      }
+    }
+    call->out[i] = ob;
+    call->keep.push_back(o.storage());
+    writes[nw++] = o.var();
+    out_elems += out_s[i].size();
+  }
+  engine::OpDesc desc;
+  desc.name = op.name().c_str();
+  desc.describe = [call] { return call->describe(); };
+  engine::push([call] { call->run(); }, reads, nr, writes, nw, std::move(desc), out_elems <= kSmallOpElements);
+}
+
+}  // namespace mx
