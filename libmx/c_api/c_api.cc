@@ -82,6 +82,11 @@ const mx_op* get_op_handle(const OpDef* def) {
     h->param_docs.push_back(p.doc.c_str());
   }
   for (const auto& n : def->input_names()) h->input_names.push_back(n.c_str());
+  try {
+    h->defaults = Params::defaults(*def);
+  } catch (const Error&) {
+    // required parameters: invoking without parameters reports them missing each time
+  }
   (*map)[def] = h;
   return h;
 }
@@ -102,7 +107,7 @@ const mx::OpDef& get_op(const mx_op* op) {
 
 mx::ParamsPtr get_params(const mx_op* op, const mx_op_params* p) {
   const mx::OpDef& def = get_op(op);
-  if (!p) return mx::Params::defaults(def);
+  if (!p) return op->defaults ? op->defaults : mx::Params::defaults(def);
   MX_CHECK(p->magic == kLiveMagic, kHandle, "op params handle is invalid or was already freed");
   MX_CHECK(&p->params->op() == &def, kInvalidArgument, "parameters were created for operator ",
            p->params->op().name(), ", not for ", def.name());

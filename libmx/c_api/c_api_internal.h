@@ -22,6 +22,7 @@ struct mx_op {
   const mx::OpDef* def;
   // Borrowed views for mx_op_info, built once.
   std::vector<const char*> param_names, param_types, param_defaults, param_docs, input_names;
+  mx::ParamsPtr defaults;  // parsed defaults (null when the op has required parameters)
 };
 
 struct mx_op_params {

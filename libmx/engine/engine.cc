@@ -223,13 +223,19 @@ class Engine {
   }
 
   void execute(OprBlock* op) {
+    if (op->is_sync) {
+      // A wait marker: release its variables first, then wake the waiter. Waking first would let
+      // the waiter free the array (and its variable) while this thread still needs the variable.
+      complete(op, nullptr);
+      return;
+    }
     std::exception_ptr err;
     for (int i = 0; i < op->num_vars && !err; ++i) {
       Var* v = op->var(i);
       std::lock_guard<std::mutex> lk(v->mu);
       if (v->error) err = v->error;
     }
-    if (!err || op->is_sync) {
+    if (!err) {
       std::exception_ptr e = run_guarded(op);
       if (e) {
         err = e;
@@ -237,18 +243,23 @@ class Engine {
         if (!first_error_) first_error_ = e;
       }
     }
+    complete(op, err);
+  }
+
+  void complete(OprBlock* op, const std::exception_ptr& err) {
     ReadyList ready;
     for (int i = 0; i < op->num_vars; ++i) {
       Var* v = op->var(i);
       std::lock_guard<std::mutex> lk(v->mu);
       if (op->is_write(i)) {
         v->running_write = false;
-        if (err && !op->is_sync) v->error = err;
+        if (err) v->error = err;
       } else {
         --v->running_reads;
       }
       grant(v, &ready);
     }
+    if (op->is_sync) op->fn();  // wakes the waiter; touches nothing of the variables
     delete op;  // releases what the closure captured (storage may die here)
     if (pending_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
       std::lock_guard<std::mutex> lk(all_mu_);

@@ -1,6 +1,8 @@
 // Helpers every CPU kernel uses: parallel loops and typed casts between dtypes.
 #pragma once
+#include <atomic>
 #include <cstdint>
+#include <exception>
 
 #include "base/dtype.h"
 #include "ndarray/tblob.h"
@@ -27,11 +29,23 @@ void parallel_range(int64_t n, F&& f, int64_t grain = kParallelGrain) {
   }
   int64_t chunks = (n + grain - 1) / grain;
   if (chunks > nt) chunks = nt;
+  // An exception must not leave an OpenMP region (that terminates the process): keep the first
+  // one and rethrow it after the loop.
+  std::exception_ptr err;
+  std::atomic<bool> failed{false};
 #pragma omp parallel for num_threads(static_cast<int>(chunks)) schedule(static)
   for (int64_t c = 0; c < chunks; ++c) {
+    if (failed.load(std::memory_order_relaxed)) continue;
     int64_t b = n * c / chunks, e = n * (c + 1) / chunks;
-    f(b, e);
+    try {
+      f(b, e);
+    } catch (...) {
+#pragma omp critical(mx_parallel_range_error)
+      if (!err) err = std::current_exception();
+      failed.store(true, std::memory_order_relaxed);
+    }
   }
+  if (err) std::rethrow_exception(err);
 }
 
 // Converts between element types as numpy's astype does (bool: nonzero -> true).

@@ -82,9 +82,14 @@ def _bf16_round(x):
 
 
 def _to_mx(x, dtype):
+    # mx.nd.array follows MXNet 1.x and turns a 0-d input into shape (1,); ops themselves take
+    # 0-d arrays, so build those as a view.
+    a = mx.nd.array(x.reshape(1) if x.ndim == 0 else x, dtype=x.dtype)
+    if x.ndim == 0:
+        a = a.reshape(())
     if dtype == "bfloat16" and x.dtype == np.float32:
-        return mx.nd.invoke("Cast", [mx.nd.array(x, dtype="float32")], {"dtype": "bfloat16"})
-    return mx.nd.array(x, dtype=x.dtype)
+        a = mx.nd.invoke("Cast", [a], {"dtype": "bfloat16"})
+    return a
 
 
 def _to_np(a):
