@@ -1,0 +1,190 @@
+"""The dependency engine seen from Python: same results under the naive and threaded engines,
+concurrent use from Python threads, and asynchronous errors raised at the next wait."""
+import os
+import subprocess
+import sys
+import threading
+
+import numpy as np
+import pytest
+
+import mx
+
+_SCRIPT = r"""
+import hashlib, sys
+import numpy as np
+import mx
+assert mx.base.lib_info("engine") == sys.argv[1], mx.base.lib_info("engine")
+mx.random.seed(11)
+rng = np.random.default_rng(0)
+a = mx.nd.array(rng.uniform(-1, 1, size=(64, 32)))
+b = mx.nd.array(rng.uniform(-1, 1, size=(32,)))
+outs = []
+x = a
+for i in range(30):
+    x = (x * 1.01 + b) / 1.5 - x[0]
+    if i % 7 == 0:
+        x[i % 64] = 0.25
+        x += a
+outs.append(x)
+outs.append(mx.nd.random.uniform(0, 1, shape=(100,)))
+outs.append(mx.nd.random.normal(0, 1, shape=(10, 10)))
+outs.append(a[[3, 1, 2]] * 2)
+c = mx.nd.zeros((5, 5))
+for i in range(5):
+    c[i] = i
+    c[:, i] += 1
+outs.append(c)
+h = hashlib.sha256()
+for o in outs:
+    h.update(o.asnumpy().tobytes())
+mx.nd.waitall()
+print(h.hexdigest())
+"""
+
+
+def _run(engine):
+    env = dict(os.environ, MX_ENGINE_TYPE=engine)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in [os.path.dirname(os.path.dirname(mx.__file__)),
+                                                    env.get("PYTHONPATH", "")] if p)
+    r = subprocess.run([sys.executable, "-c", _SCRIPT, engine], env=env, capture_output=True,
+                       text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    return r.stdout.strip()
+
+
+def test_naive_and_threaded_engines_agree_bit_for_bit():
+    naive = _run("NaiveEngine")
+    threaded = _run("ThreadedEngine")
+    assert len(naive) == 64
+    assert naive == threaded
+
+
+def _worker(seed, results, errors):
+    try:
+        rng = np.random.default_rng(seed)
+        a = rng.uniform(-1, 1, size=(16, 8)).astype(np.float32)
+        b = rng.uniform(-1, 1, size=(8,)).astype(np.float32)
+        x, y = mx.nd.array(a), mx.nd.array(b)
+        ref = a.copy()
+        for _ in range(50):
+            x = x * 0.5 + y
+            ref = ref * np.float32(0.5) + b
+        x[0] = -1.0
+        ref[0] = -1.0
+        x += 1
+        ref += 1
+        results[seed] = (x.asnumpy(), ref)
+    except Exception as e:  # reported by the main thread
+        errors.append(e)
+
+
+def test_ops_from_many_python_threads():
+    results, errors = {}, []
+    threads = [threading.Thread(target=_worker, args=(s, results, errors)) for s in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors
+    assert len(results) == 8
+    for got, ref in results.values():
+        np.testing.assert_allclose(got, ref, rtol=1e-5, atol=1e-6)
+
+
+def test_shared_array_updated_from_threads():
+    acc = mx.nd.zeros((4,))
+    lock = threading.Lock()
+
+    def add_many():
+        for _ in range(100):
+            with lock:  # += must not interleave its read of acc with another thread's
+                acc.__iadd__(1.0)
+
+    threads = [threading.Thread(target=add_many) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    np.testing.assert_array_equal(acc.asnumpy(), np.full(4, 400.0))
+
+
+ENGINE = mx.base.lib_info("engine")
+threaded_only = pytest.mark.skipif(ENGINE == "NaiveEngine",
+                                   reason="NaiveEngine raises at the call (test_naive_engine_raises_at_call)")
+
+
+def _drain():
+    """Clears the error a test raised on purpose from mx_wait_all's report."""
+    try:
+        mx.nd.waitall()
+    except mx.base.MXNetError:
+        pass
+
+
+def _failing():
+    x = mx.nd.ones((3, 4))
+    return mx.nd.take(x, mx.nd.array([0, 9], dtype="int64"), mode="raise")
+
+
+@threaded_only
+def test_async_error_at_wait_to_read_then_recovery():
+    bad = _failing()
+    with pytest.raises(mx.base.MXIndexError, match="take"):
+        bad.wait_to_read()
+    good = mx.nd.ones((2,)) * 3
+    np.testing.assert_array_equal(good.asnumpy(), [3, 3])
+    _drain()
+
+
+@threaded_only
+def test_async_error_at_asnumpy():
+    bad = _failing()
+    with pytest.raises(IndexError, match="out of bounds"):
+        bad.asnumpy()
+    _drain()
+
+
+@threaded_only
+def test_async_error_at_waitall_then_later_ops_work():
+    _drain()  # start clean
+    _failing()
+    with pytest.raises(mx.base.MXNetError, match="take"):
+        mx.nd.waitall()
+    mx.nd.waitall()  # the error was reported once
+    x = mx.nd.arange(4)
+    np.testing.assert_array_equal((x + x).asnumpy(), [0, 2, 4, 6])
+
+
+@threaded_only
+def test_async_error_propagates_to_dependents():
+    bad = _failing()
+    later = bad + 1
+    with pytest.raises(mx.base.MXNetError):
+        later.asnumpy()
+    _drain()
+
+
+_NAIVE_SCRIPT = r"""
+import mx
+x = mx.nd.ones((3, 4))
+try:
+    mx.nd.take(x, mx.nd.array([0, 9], dtype="int64"), mode="raise")
+except mx.base.MXIndexError as e:
+    assert "out of bounds" in str(e), e
+else:
+    raise SystemExit("NaiveEngine did not raise at the call")
+mx.nd.waitall()
+assert (x + 1).asnumpy().sum() == 24
+print("ok")
+"""
+
+
+def test_naive_engine_raises_at_call():
+    env = dict(os.environ, MX_ENGINE_TYPE="NaiveEngine")
+    env["PYTHONPATH"] = os.pathsep.join(p for p in [os.path.dirname(os.path.dirname(mx.__file__)),
+                                                    env.get("PYTHONPATH", "")] if p)
+    r = subprocess.run([sys.executable, "-c", _NAIVE_SCRIPT], env=env, capture_output=True,
+                       text=True, timeout=300)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert r.stdout.strip() == "ok"
