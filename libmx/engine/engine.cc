@@ -1,99 +1,75 @@
 // Threaded and naive engines (see engine.h). Each variable keeps a FIFO of requests; a request is
 // granted when it is at the front and compatible with what is running (many readers or one
-// writer). An operation runs when all its requests are granted.
+// writer). A task runs when all its requests are granted. A request that can be granted at push
+// time never enters the queue, so a small op on idle arrays costs a few uncontended locks.
 #include "engine/engine.h"
 
-#include <atomic>
 #include <condition_variable>
 #include <cstdlib>
 #include <cstring>
 #include <deque>
-#include <exception>
-#include <mutex>
+#include <memory>
 #include <new>
 #include <thread>
-#include <vector>
 
 #include "base/error.h"
 
 namespace mx {
 namespace engine {
 
-struct OprBlock;
-
-class Var {
- public:
-  struct Request {
-    OprBlock* op;
-    bool write;
-  };
-  std::mutex mu;
-  std::vector<Request> queue;  // queue[head..] are waiting requests
-  size_t head = 0;
-  int running_reads = 0;
-  bool running_write = false;
-  std::exception_ptr error;  // set by a failed writer; stays until the variable dies
-};
-
-struct OprBlock {
-  std::function<void()> fn;
-  OpDesc desc;
-  Var* inline_vars[6];
-  bool inline_write[6];
-  std::vector<Var*> more_vars;
-  std::vector<bool> more_write;
-  int num_vars = 0;
-  std::atomic<int> wait{0};
-  bool is_sync = false;  // a wait marker: always runs, even when an input holds an error
-
-  void add(Var* v, bool write) {
-    for (int i = 0; i < num_vars; ++i) {
-      if (var(i) == v) {
-        if (write) set_write(i);
-        return;
+void Task::add_var(Var* v, bool write) {
+  for (int i = 0; i < num_vars_; ++i) {
+    if (var(i) == v) {
+      if (write) {
+        if (i < kInline) write_[i] = true;
+        else more_write_[i - kInline] = true;
       }
+      return;
     }
-    if (num_vars < 6) {
-      inline_vars[num_vars] = v;
-      inline_write[num_vars] = write;
-    } else {
-      more_vars.push_back(v);
-      more_write.push_back(write);
-    }
-    ++num_vars;
   }
-  Var* var(int i) const { return i < 6 ? inline_vars[i] : more_vars[i - 6]; }
-  bool is_write(int i) const { return i < 6 ? inline_write[i] : more_write[i - 6]; }
-  void set_write(int i) {
-    if (i < 6) inline_write[i] = true;
-    else more_write[i - 6] = true;
+  if (num_vars_ < kInline) {
+    vars_[num_vars_] = v;
+    write_[num_vars_] = write;
+  } else {
+    more_vars_.push_back(v);
+    more_write_.push_back(write);
   }
-};
+  ++num_vars_;
+}
 
 namespace {
 
-using ReadyList = std::vector<OprBlock*>;
+class FnTask : public Task {
+ public:
+  explicit FnTask(std::function<void()> fn) : fn_(std::move(fn)) {}
+  void run() override {
+    if (fn_) fn_();
+  }
 
-// Grants waiting requests at the front of v's queue. Caller holds v->mu.
-void grant(Var* v, ReadyList* ready) {
-  while (v->head < v->queue.size()) {
-    Var::Request r = v->queue[v->head];
-    if (r.write) {
-      if (v->running_write || v->running_reads > 0) break;
-      v->running_write = true;
-    } else {
-      if (v->running_write) break;
-      ++v->running_reads;
-    }
-    ++v->head;
-    if (r.op->wait.fetch_sub(1, std::memory_order_acq_rel) == 1) ready->push_back(r.op);
-    if (r.write) break;
+ private:
+  std::function<void()> fn_;
+};
+
+// A wait marker: wakes the waiting thread once the variable's earlier work is done. The mutex,
+// condition and flag live on the waiter's stack; run() returns before the waiter can leave.
+class SyncTask : public Task {
+ public:
+  SyncTask(std::mutex* mu, std::condition_variable* cv, bool* done) : mu_(mu), cv_(cv), done_(done) {}
+  void run() override {
+    std::lock_guard<std::mutex> lk(*mu_);
+    *done_ = true;
+    cv_->notify_all();
   }
-  if (v->head == v->queue.size()) {
-    v->queue.clear();
-    v->head = 0;
-  }
-}
+
+ private:
+  std::mutex* mu_;
+  std::condition_variable* cv_;
+  bool* done_;
+};
+
+}  // namespace
+
+using ReadyList = std::vector<Task*>;
 
 class Engine {
  public:
@@ -110,62 +86,61 @@ class Engine {
   bool naive() const { return naive_; }
   int num_workers() const { return num_workers_; }
 
-  void push(std::function<void()> fn, Var* const* reads, int nr, Var* const* writes, int nw,
-            OpDesc desc, bool small, bool is_sync = false) {
-    if (naive_ && !is_sync) {
-      run_naive(fn, reads, nr, writes, nw, desc);
+  void push(Task* task, Var* const* reads, int nr, Var* const* writes, int nw, bool small) {
+    std::unique_ptr<Task> owned(task);
+    if (naive_ && !task->is_sync_) {
+      run_naive(task, reads, nr);
       return;
     }
-    OprBlock* op = new OprBlock();
-    op->fn = std::move(fn);
-    op->desc = std::move(desc);
-    op->is_sync = is_sync;
-    for (int i = 0; i < nw; ++i) op->add(writes[i], true);
-    for (int i = 0; i < nr; ++i) op->add(reads[i], false);
+    for (int i = 0; i < nw; ++i) task->add_var(writes[i], true);
+    for (int i = 0; i < nr; ++i) task->add_var(reads[i], false);
+    owned.release();
     pending_.fetch_add(1, std::memory_order_relaxed);
-    op->wait.store(op->num_vars + 1, std::memory_order_relaxed);
-    ReadyList ready;
-    for (int i = 0; i < op->num_vars; ++i) {
-      Var* v = op->var(i);
-      std::lock_guard<std::mutex> lk(v->mu);
-      v->queue.push_back({op, op->is_write(i)});
-      grant(v, &ready);
+    task->wait_.store(task->num_vars_ + 1, std::memory_order_relaxed);
+    bool all_immediate = true;
+    for (int i = 0; i < task->num_vars_; ++i) {
+      Var* v = task->var(i);
+      bool w = task->is_write(i);
+      std::lock_guard<std::mutex> lk(v->mu_);
+      bool idle_queue = v->head_ == v->queue_.size();
+      if (idle_queue && !v->running_write_ && (!w || v->running_reads_ == 0)) {
+        if (w) v->running_write_ = true;
+        else ++v->running_reads_;
+        task->wait_.fetch_sub(1, std::memory_order_relaxed);
+        if (v->error_ && !task->input_error_) task->input_error_ = v->error_;
+      } else {
+        v->queue_.push_back({task, w});
+        all_immediate = false;
+      }
     }
-    if (op->wait.fetch_sub(1, std::memory_order_acq_rel) == 1) ready.push_back(op);
-    // Appending a request can only make this op ready.
-    if (!ready.empty()) {
-      if (small && inline_small_) execute(op);
-      else dispatch(ready);
+    if (task->wait_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+      if (small && inline_small_ && all_immediate) execute(task, true);
+      else dispatch_one(task);
     }
   }
 
   void wait_for(Var* v, bool write) {
     {
-      std::lock_guard<std::mutex> lk(v->mu);
-      bool busy = v->running_write || v->head < v->queue.size() || (write && v->running_reads > 0);
+      std::lock_guard<std::mutex> lk(v->mu_);
+      bool busy = v->running_write_ || v->head_ < v->queue_.size() || (write && v->running_reads_ > 0);
       if (!busy) {
-        if (v->error) std::rethrow_exception(v->error);
+        if (v->error_) std::rethrow_exception(v->error_);
         return;
       }
     }
-    std::mutex m;
+    std::mutex mu;
     std::condition_variable cv;
     bool done = false;
-    Var* vv = v;
-    push(
-        [&] {
-          std::lock_guard<std::mutex> lk(m);
-          done = true;
-          cv.notify_all();
-        },
-        write ? nullptr : &vv, write ? 0 : 1, write ? &vv : nullptr, write ? 1 : 0, OpDesc{"wait", {}},
-        false, true);
+    auto* sync = new SyncTask(&mu, &cv, &done);
+    sync->is_sync_ = true;
+    sync->name = "wait";
+    push(sync, write ? nullptr : &v, write ? 0 : 1, write ? &v : nullptr, write ? 1 : 0, false);
     {
-      std::unique_lock<std::mutex> lk(m);
+      std::unique_lock<std::mutex> lk(mu);
       cv.wait(lk, [&] { return done; });
     }
-    std::lock_guard<std::mutex> lk(v->mu);
-    if (v->error) std::rethrow_exception(v->error);
+    std::lock_guard<std::mutex> lk(v->mu_);
+    if (v->error_) std::rethrow_exception(v->error_);
   }
 
   void wait_all() {
@@ -182,85 +157,104 @@ class Engine {
   }
 
  private:
-  static std::exception_ptr decorate(const OpDesc& d, ErrorCode code, const char* what) {
+  static std::exception_ptr decorate(const Task* t, ErrorCode code, const char* what) {
     std::string detail;
     try {
-      if (d.describe) detail = d.describe();
+      detail = t->describe();
     } catch (...) {
     }
-    std::string msg = str("Error in operator ", d.name, detail.empty() ? "" : " ", detail, ": ", what);
+    std::string msg = str("Error in operator ", t->name, detail.empty() ? "" : " ", detail, ": ", what);
     return std::make_exception_ptr(Error(code, msg));
   }
 
-  static std::exception_ptr run_guarded(OprBlock* op) {
+  static std::exception_ptr run_guarded(Task* t) {
     try {
-      op->fn();
+      t->run();
     } catch (const Error& e) {
-      return decorate(op->desc, e.code(), e.what());
+      return decorate(t, e.code(), e.what());
     } catch (const std::bad_alloc&) {
-      return decorate(op->desc, ErrorCode::kOutOfMemory, "out of memory");
+      return decorate(t, ErrorCode::kOutOfMemory, "out of memory");
     } catch (const std::exception& e) {
-      return decorate(op->desc, ErrorCode::kInternal, e.what());
+      return decorate(t, ErrorCode::kInternal, e.what());
     } catch (...) {
-      return decorate(op->desc, ErrorCode::kInternal, "unknown exception");
+      return decorate(t, ErrorCode::kInternal, "unknown exception");
     }
     return nullptr;
   }
 
-  void run_naive(const std::function<void()>& fn, Var* const* reads, int nr, Var* const* writes, int nw,
-                 const OpDesc& desc) {
+  void run_naive(Task* task, Var* const* reads, int nr) {
     for (int i = 0; i < nr; ++i) {
-      std::lock_guard<std::mutex> lk(reads[i]->mu);
-      if (reads[i]->error) std::rethrow_exception(reads[i]->error);
+      std::lock_guard<std::mutex> lk(reads[i]->mu_);
+      if (reads[i]->error_) std::rethrow_exception(reads[i]->error_);
     }
-    (void)writes;
-    (void)nw;
-    OprBlock tmp;
-    tmp.fn = fn;
-    tmp.desc = desc;
-    std::exception_ptr e = run_guarded(&tmp);
+    std::exception_ptr e = run_guarded(task);
     if (e) std::rethrow_exception(e);
   }
 
-  void execute(OprBlock* op) {
-    if (op->is_sync) {
-      // A wait marker: release its variables first, then wake the waiter. Waking first would let
-      // the waiter free the array (and its variable) while this thread still needs the variable.
-      complete(op, nullptr);
+  // Runs a task whose requests are all granted. inputs_checked: input_error_ is complete (every
+  // grant happened in push, on this thread).
+  void execute(Task* task, bool inputs_checked) {
+    if (task->is_sync_) {
+      // Release the variable first, then wake the waiter: waking first would let the waiter free
+      // the array (and its variable) while this thread still needs the variable.
+      complete(task, nullptr);
       return;
     }
-    std::exception_ptr err;
-    for (int i = 0; i < op->num_vars && !err; ++i) {
-      Var* v = op->var(i);
-      std::lock_guard<std::mutex> lk(v->mu);
-      if (v->error) err = v->error;
+    std::exception_ptr err = task->input_error_;
+    if (!inputs_checked) {
+      for (int i = 0; i < task->num_vars_ && !err; ++i) {
+        Var* v = task->var(i);
+        std::lock_guard<std::mutex> lk(v->mu_);
+        if (v->error_) err = v->error_;
+      }
     }
     if (!err) {
-      std::exception_ptr e = run_guarded(op);
+      std::exception_ptr e = run_guarded(task);
       if (e) {
         err = e;
         std::lock_guard<std::mutex> lk(err_mu_);
         if (!first_error_) first_error_ = e;
       }
     }
-    complete(op, err);
+    complete(task, err);
   }
 
-  void complete(OprBlock* op, const std::exception_ptr& err) {
-    ReadyList ready;
-    for (int i = 0; i < op->num_vars; ++i) {
-      Var* v = op->var(i);
-      std::lock_guard<std::mutex> lk(v->mu);
-      if (op->is_write(i)) {
-        v->running_write = false;
-        if (err) v->error = err;
+  // Grants waiting requests at the front of v's queue. Caller holds v->mu_.
+  static void grant(Var* v, ReadyList* ready) {
+    while (v->head_ < v->queue_.size()) {
+      Var::Request r = v->queue_[v->head_];
+      if (r.write) {
+        if (v->running_write_ || v->running_reads_ > 0) break;
+        v->running_write_ = true;
       } else {
-        --v->running_reads;
+        if (v->running_write_) break;
+        ++v->running_reads_;
       }
-      grant(v, &ready);
+      ++v->head_;
+      if (r.task->wait_.fetch_sub(1, std::memory_order_acq_rel) == 1) ready->push_back(r.task);
+      if (r.write) break;
     }
-    if (op->is_sync) op->fn();  // wakes the waiter; touches nothing of the variables
-    delete op;  // releases what the closure captured (storage may die here)
+    if (v->head_ == v->queue_.size()) {
+      v->queue_.clear();
+      v->head_ = 0;
+    }
+  }
+
+  void complete(Task* task, const std::exception_ptr& err) {
+    ReadyList ready;
+    for (int i = 0; i < task->num_vars_; ++i) {
+      Var* v = task->var(i);
+      std::lock_guard<std::mutex> lk(v->mu_);
+      if (task->is_write(i)) {
+        v->running_write_ = false;
+        if (err) v->error_ = err;
+      } else {
+        --v->running_reads_;
+      }
+      if (v->head_ < v->queue_.size()) grant(v, &ready);
+    }
+    if (task->is_sync_) run_guarded(task);  // wakes the waiter; touches none of the variables
+    delete task;  // releases what the task holds (storage may die here)
     if (pending_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
       std::lock_guard<std::mutex> lk(all_mu_);
       all_cv_.notify_all();
@@ -268,11 +262,20 @@ class Engine {
     if (!ready.empty()) dispatch(ready);
   }
 
+  void dispatch_one(Task* t) {
+    start_workers();
+    {
+      std::lock_guard<std::mutex> lk(q_mu_);
+      tasks_.push_back(t);
+    }
+    q_cv_.notify_one();
+  }
+
   void dispatch(const ReadyList& ready) {
     start_workers();
     {
       std::lock_guard<std::mutex> lk(q_mu_);
-      for (OprBlock* op : ready) tasks_.push_back(op);
+      for (Task* t : ready) tasks_.push_back(t);
     }
     if (ready.size() == 1) q_cv_.notify_one();
     else q_cv_.notify_all();
@@ -286,14 +289,14 @@ class Engine {
 
   void worker() {
     for (;;) {
-      OprBlock* op;
+      Task* t;
       {
         std::unique_lock<std::mutex> lk(q_mu_);
         q_cv_.wait(lk, [&] { return !tasks_.empty(); });
-        op = tasks_.front();
+        t = tasks_.front();
         tasks_.pop_front();
       }
-      execute(op);
+      execute(t, false);
     }
   }
 
@@ -307,23 +310,26 @@ class Engine {
   std::exception_ptr first_error_;
   std::mutex q_mu_;
   std::condition_variable q_cv_;
-  std::deque<OprBlock*> tasks_;
+  std::deque<Task*> tasks_;
   std::once_flag started_;
 };
 
+namespace {
 Engine& get() {
   static Engine* e = new Engine();  // never destroyed: workers may still run at exit
   return *e;
 }
-
 }  // namespace
 
-Var* new_var() { return new Var(); }
-void delete_var(Var* v) { delete v; }
+void push(Task* task, Var* const* reads, int num_reads, Var* const* writes, int num_writes, bool small) {
+  get().push(task, reads, num_reads, writes, num_writes, small);
+}
 
 void push(std::function<void()> fn, Var* const* reads, int num_reads, Var* const* writes, int num_writes,
-          OpDesc desc, bool small) {
-  get().push(std::move(fn), reads, num_reads, writes, num_writes, std::move(desc), small);
+          const char* name, bool small) {
+  auto* t = new FnTask(std::move(fn));
+  t->name = name;
+  get().push(t, reads, num_reads, writes, num_writes, small);
 }
 
 void wait_to_read(Var* v) { get().wait_for(v, false); }

@@ -99,7 +99,7 @@ void copy_ndarray(const NDArray& src, const NDArray& dst) {
   auto keep_dst = dst.storage();
   engine::Var* r = src.var();
   engine::Var* w = dst.var();
-  engine::push([s, d, keep_src, keep_dst] { cast_copy(s, d); }, &r, 1, &w, 1, engine::OpDesc{"copyto", {}},
+  engine::push([s, d, keep_src, keep_dst] { cast_copy(s, d); }, &r, 1, &w, 1, "copyto",
                src.size() <= kSmallOpElements);
 }
 

@@ -11,8 +11,9 @@
 namespace mx {
 namespace {
 
-// Everything one pushed call needs; the closure keeps the storage alive until it has run.
-struct Call {
+// Everything one pushed call needs, in one allocation owned by the engine; it keeps the storage
+// of its inputs and outputs alive until it has run.
+struct Call final : engine::Task {
   const OpDef* op;
   ParamsPtr params;
   OpContext ctx;
@@ -21,11 +22,11 @@ struct Call {
   // (temporary, destination) pairs for outputs that alias an input the kernel cannot share.
   std::vector<std::pair<TBlob, TBlob>> copy_back;
 
-  void run() const {
+  void run() override {
     op->compute(ctx.dev.type)(ctx, *params, in, out);
     for (auto& cb : copy_back) std::memcpy(cb.second.data, cb.first.data, cb.first.nbytes());
   }
-  std::string describe() const {
+  std::string describe() const override {
     std::string s = "(inputs:";
     for (size_t i = 0; i < in.size(); ++i)
       s += str(i ? ", " : " ", in[i].shape.str(), " ", dtype_name(in[i].dtype));
@@ -33,6 +34,13 @@ struct Call {
     return s + ")";
   }
 };
+
+// Scratch vectors for inference, reused across calls on a thread (invoke does not re-enter).
+struct Scratch {
+  std::vector<Shape> in_s, out_s;
+  std::vector<DType> in_t, out_t;
+};
+thread_local Scratch t_scratch;
 
 std::string dtype_list(const std::vector<DType>& v) {
   std::string s;
@@ -71,8 +79,15 @@ void invoke(const OpDef& op, const ParamsPtr& params, const std::vector<NDArray>
   ComputeFn fn = op.compute(dev.type);
   MX_CHECK(fn, kUnsupported, "operator ", op.name(), " has no kernel for ", device_str(dev));
 
-  std::vector<Shape> in_s(nin), out_s(nout, Shape::unknown());
-  std::vector<DType> in_t(nin), out_t(nout, kUnknownDType);
+  Scratch& sc = t_scratch;
+  std::vector<Shape>& in_s = sc.in_s;
+  std::vector<Shape>& out_s = sc.out_s;
+  std::vector<DType>& in_t = sc.in_t;
+  std::vector<DType>& out_t = sc.out_t;
+  in_s.resize(nin);
+  in_t.resize(nin);
+  out_s.assign(nout, Shape::unknown());
+  out_t.assign(nout, kUnknownDType);
   for (int i = 0; i < nin; ++i) {
     in_s[i] = inputs[i].shape();
     in_t[i] = inputs[i].dtype();
@@ -90,7 +105,8 @@ void invoke(const OpDef& op, const ParamsPtr& params, const std::vector<NDArray>
   MX_CHECK(std::find(sup.begin(), sup.end(), compute_t) != sup.end(), kDType, "operator ", op.name(),
            " does not support dtype ", dtype_name(compute_t), " (supported: ", dtype_list(sup), ")");
 
-  auto call = std::make_shared<Call>();
+  std::unique_ptr<Call> call(new Call());
+  call->name = op.name().c_str();
   call->op = &op;
   call->params = params;
   call->ctx.dev = dev;
@@ -158,10 +174,7 @@ void invoke(const OpDef& op, const ParamsPtr& params, const std::vector<NDArray>
     writes[nw++] = o.var();
     out_elems += out_s[i].size();
   }
-  engine::OpDesc desc;
-  desc.name = op.name().c_str();
-  desc.describe = [call] { return call->describe(); };
-  engine::push([call] { call->run(); }, reads, nr, writes, nw, std::move(desc), out_elems <= kSmallOpElements);
+  engine::push(call.release(), reads, nr, writes, nw, out_elems <= kSmallOpElements);
 }
 
 }  // namespace mx

@@ -86,7 +86,6 @@ std::atomic<uint64_t> g_next_id{1};
 }  // namespace
 
 Storage::~Storage() {
-  engine::delete_var(var_);
   if (pooled_) {
     cpu_pool().put(data_, capacity_);
   } else if (deleter_) {
@@ -96,11 +95,10 @@ Storage::~Storage() {
 
 std::shared_ptr<Storage> Storage::alloc(size_t bytes, Device dev) {
   check_device(dev);
-  std::shared_ptr<Storage> s(new Storage());
+  auto s = std::make_shared<Storage>(Tag{});
   s->device_ = dev;
   s->size_ = bytes;
   s->id_ = g_next_id.fetch_add(1, std::memory_order_relaxed);
-  s->var_ = engine::new_var();
   if (dev.type == DeviceType::kGPU) MX_THROW(kUnsupported, "GPU storage is not available in this build");
   s->capacity_ = round_size(bytes);
   s->data_ = cpu_pool().get(s->capacity_);
@@ -110,7 +108,7 @@ std::shared_ptr<Storage> Storage::alloc(size_t bytes, Device dev) {
 
 std::shared_ptr<Storage> Storage::wrap(void* data, size_t bytes, Device dev, Deleter deleter, void* ctx) {
   check_device(dev);
-  std::shared_ptr<Storage> s(new Storage());
+  auto s = std::make_shared<Storage>(Tag{});
   s->device_ = dev;
   s->size_ = bytes;
   s->capacity_ = bytes;
@@ -118,7 +116,6 @@ std::shared_ptr<Storage> Storage::wrap(void* data, size_t bytes, Device dev, Del
   s->deleter_ = deleter;
   s->deleter_ctx_ = ctx;
   s->id_ = g_next_id.fetch_add(1, std::memory_order_relaxed);
-  s->var_ = engine::new_var();
   return s;
 }
 

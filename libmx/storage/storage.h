@@ -6,12 +6,7 @@
 #include <memory>
 
 #include "base/device.h"
-
-namespace mx {
-namespace engine {
-class Var;
-}
-}  // namespace mx
+#include "engine/engine.h"
 
 namespace mx {
 
@@ -19,6 +14,8 @@ class Storage {
  public:
   using Deleter = void (*)(void* ctx);
 
+  struct Tag {};  // for make_shared (one allocation); create blocks through alloc / wrap
+  explicit Storage(Tag) {}
   ~Storage();
   Storage(const Storage&) = delete;
   Storage& operator=(const Storage&) = delete;
@@ -30,7 +27,7 @@ class Storage {
   // Process-unique id: views of one block share it.
   uint64_t id() const { return id_; }
   // The engine variable that orders every read and write of this block.
-  engine::Var* var() const { return var_; }
+  engine::Var* var() const { return &var_; }
 
   // A block of at least `bytes` bytes (64-byte aligned) from the device's pool. Throws
   // kOutOfMemory or kUnsupported (GPU in a CPU-only build).
@@ -49,7 +46,6 @@ class Storage {
   static void release_cached(Device dev);
 
  private:
-  Storage() = default;
   void* data_ = nullptr;
   size_t size_ = 0;       // bytes usable by the caller
   size_t capacity_ = 0;   // bytes held (pool bucket size)
@@ -58,7 +54,7 @@ class Storage {
   Deleter deleter_ = nullptr;
   void* deleter_ctx_ = nullptr;
   uint64_t id_ = 0;
-  engine::Var* var_ = nullptr;
+  mutable engine::Var var_;
 };
 
 }  // namespace mx

@@ -14,9 +14,10 @@ import numpy as np
 class Case:
     """One forward check of an op.
 
-    inputs(dtype, rng) -> list of numpy arrays for a numpy dtype name ("float32", ..., "bool";
-        for "bfloat16" the harness asks for "float32" inputs, rounds them to bfloat16 precision and
-        casts inside MX). Integer/bool index inputs may keep their own dtype.
+    inputs(dtype, rng) -> list of numpy arrays for a dtype name ("float32", ..., "bool",
+        "bfloat16"). numpy has no bfloat16: for it, return float32 arrays; the harness rounds them
+        to bfloat16 precision and casts them inside MX. Integer/bool index inputs may keep their
+        own dtype.
     ref(*inputs, **params) -> numpy array or tuple of arrays: the expected outputs, computed by numpy
         on the same input values (for float16/bfloat16 the harness compares in float32).
     params: op parameters as Python values (converted to MXNet strings by the binding).

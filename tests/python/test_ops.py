@@ -76,9 +76,9 @@ def test_spec_covers_every_declared_dtype(op):
 
 def _bf16_round(x):
     """float32 values rounded (nearest even) to bfloat16 precision."""
-    u = np.ascontiguousarray(x, dtype=np.float32).view(np.uint32).astype(np.uint64)
+    u = np.asarray(x, dtype=np.float32, order="C").view(np.uint32).astype(np.uint64)
     u = (u + 0x7FFF + ((u >> 16) & 1)) & 0xFFFF0000
-    return u.astype(np.uint32).view(np.float32)
+    return u.astype(np.uint32).view(np.float32).reshape(np.shape(x))
 
 
 def _to_mx(x, dtype):
