@@ -160,7 +160,7 @@ _BUF = _Buffers()
 def wrap_handle(h):
     """An NDArray owning a new ``mx_ndarray*`` (freed when the NDArray dies)."""
     r = _new(NDArray)
-    r._h = _gc(h, _free)
+    r._h = h
     return r
 
 

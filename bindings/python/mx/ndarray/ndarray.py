@@ -73,7 +73,7 @@ def _binary_method(array_op, scalar_op, doc):
             return NotImplemented
         if h:
             r = _new(NDArray)
-            r._h = _gc(h, _free)
+            r._h = h
             return r
         raise_failed(name, op, self, other)
 
@@ -116,7 +116,7 @@ def _unary_method(op_name, doc):
         h = _inv1(op, NULL, self._h)
         if h:
             r = _new(NDArray)
-            r._h = _gc(h, _free)
+            r._h = h
             return r
         raise_failed(op_name, op, self)
 
@@ -141,7 +141,7 @@ class NDArray:
         if not isinstance(handle, ffi.CData):
             raise TypeError("NDArray(handle) takes an mx_ndarray* handle; create arrays with "
                             "mx.nd.array / mx.nd.zeros / ...")
-        self._h = _gc(handle, _free)
+        self._h = handle
 
     # ------------------------------------------------------------ lifetime
     @property
@@ -156,12 +156,22 @@ class NDArray:
         h = self._h
         if h != NULL:
             self._h = NULL
-            ffi.release(h)
+            _free(h)
         for slot in ("_shape", "_flag", "_ctx"):
             try:
                 delattr(self, slot)
             except AttributeError:
                 pass
+
+    def __del__(self, _free=_free):
+        # A plain finalizer (cheaper than ffi.gc on the per-op hot path).
+        try:
+            h = self._h
+        except AttributeError:  # __init__ never ran
+            return
+        if h:
+            self._h = NULL
+            _free(h)
 
     @property
     def is_freed(self):
@@ -396,7 +406,10 @@ class NDArray:
         shape = tuple(int(s) for s in shape)
         if shape == self.shape:
             return self
-        return invoke_ps(params_for("broadcast_to", (("shape", _call.param_str(shape)),)), (self,))
+        src = self
+        if len(shape) > self.ndim:  # as MXNet: align on the right with leading 1s (a view)
+            src = self.reshape((1,) * (len(shape) - self.ndim) + self.shape)
+        return invoke_ps(params_for("broadcast_to", (("shape", _call.param_str(shape)),)), (src,))
 
     def expand_dims(self, axis):
         """A view with a new axis of size 1 at ``axis``."""
