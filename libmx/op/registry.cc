@@ -15,6 +15,9 @@ namespace {
 
 struct Registry {
   std::vector<std::unique_ptr<OpDef>> ops;
+  // A registration mistake (a name used twice) found at load time. Throwing during static
+  // initialisation would abort the process, so it is kept and reported on first use instead.
+  std::string load_error;
   std::unordered_map<std::string, OpDef*> by_name;
   std::vector<std::string> names;
   std::once_flag frozen;
@@ -27,6 +30,7 @@ Registry& registry() {
 
 void ensure_frozen() {
   Registry& r = registry();
+  MX_CHECK(r.load_error.empty(), kInternal, "the op registry is inconsistent: ", r.load_error);
   std::call_once(r.frozen, [&r] {
     for (auto& op : r.ops) op->freeze();
     for (auto& kv : r.by_name) r.names.push_back(kv.first);
@@ -219,7 +223,10 @@ OpDef::OpDef(std::string name) : name_(std::move(name)) {
 OpDef& OpDef::describe(std::string doc) { doc_ = std::move(doc); return *this; }
 OpDef& OpDef::alias(std::string name) {
   Registry& r = registry();
-  MX_CHECK(!r.by_name.count(name), kInternal, "operator name '", name, "' registered twice");
+  if (r.by_name.count(name)) {
+    r.load_error += "operator name '" + name + "' registered twice; ";
+    return *this;
+  }
   r.by_name[name] = this;
   aliases_.push_back(std::move(name));
   return *this;
@@ -266,7 +273,10 @@ OpDef& OpDef::param_dtype(std::string n, std::string def, std::string doc) { ret
 OpDef& OpDef::param_string(std::string n, std::string def, std::string doc) { return param(make_def(n, ParamKind::kString, def, doc)); }
 OpDef& OpDef::param_device(std::string n, std::string def, std::string doc) { return param(make_def(n, ParamKind::kDevice, def, doc)); }
 OpDef& OpDef::optional() {
-  MX_CHECK(!params_.empty(), kInternal, "optional() before any parameter of ", name_);
+  if (params_.empty()) {
+    registry().load_error += "optional() before any parameter of " + name_ + "; ";
+    return *this;
+  }
   params_.back().allow_none = true;
   return *this;
 }
@@ -343,10 +353,10 @@ void OpDef::freeze() {
 // ------------------------------------------------------------------ registry
 OpDef& register_op(const std::string& name) {
   Registry& r = registry();
-  MX_CHECK(!r.by_name.count(name), kInternal, "operator '", name, "' registered twice");
   r.ops.push_back(std::make_unique<OpDef>(name));
   OpDef* op = r.ops.back().get();
-  r.by_name[name] = op;
+  if (r.by_name.count(name)) r.load_error += "operator '" + name + "' registered twice; ";
+  else r.by_name[name] = op;
   return *op;
 }
 
