@@ -211,10 +211,9 @@ MX_API int mx_ndarray_wrap(void* data, const int64_t* shape, int ndim, int dtype
   MX_API_BEGIN();
   check_out(out, "out");
   mx::Shape s = make_shape(shape, ndim);
-  for (int i = 0; i < ndim; ++i) MX_CHECK(s[i] >= 0, kShape, "negative dimension in shape ", s.str());
   mx::DType t = make_dtype(dtype);
   mx::Device d = make_device(dev_type, dev_id);
-  size_t bytes = static_cast<size_t>(s.size()) * mx::dtype_size(t);
+  size_t bytes = mx::checked_nbytes(s, t);
   MX_CHECK(data != nullptr || bytes == 0, kInvalidArgument, "data is NULL for a non-empty array");
   auto st = mx::Storage::wrap(data, bytes, d, nullptr, nullptr);
   mx_ndarray* h = mx::capi::new_handle(mx::NDArray(st, s, t, 0));

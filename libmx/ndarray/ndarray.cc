@@ -7,11 +7,21 @@
 
 namespace mx {
 
-NDArray::NDArray(const Shape& shape, Device dev, DType dtype) : shape_(shape), dtype_(dtype) {
-  for (int i = 0; i < shape.ndim(); ++i)
-    MX_CHECK(shape[i] >= 0, kShape, "negative dimension in shape ", shape.str());
+size_t checked_nbytes(const Shape& shape, DType dtype) {
   MX_CHECK(dtype_valid(static_cast<int>(dtype)), kDType, "unknown dtype flag ", static_cast<int>(dtype));
-  storage_ = Storage::alloc(static_cast<size_t>(shape.size()) * dtype_size(dtype), dev);
+  int64_t n = 1;
+  for (int i = 0; i < shape.ndim(); ++i) {
+    MX_CHECK(shape[i] >= 0, kShape, "negative dimension in shape ", shape.str());
+    MX_CHECK(!__builtin_mul_overflow(n, shape[i], &n), kShape, "shape ", shape.str(), " has too many elements");
+  }
+  int64_t bytes;
+  MX_CHECK(!__builtin_mul_overflow(n, static_cast<int64_t>(dtype_size(dtype)), &bytes), kShape, "shape ",
+           shape.str(), " is too large for dtype ", dtype_name(dtype));
+  return static_cast<size_t>(bytes);
+}
+
+NDArray::NDArray(const Shape& shape, Device dev, DType dtype) : shape_(shape), dtype_(dtype) {
+  storage_ = Storage::alloc(checked_nbytes(shape, dtype), dev);
 }
 
 NDArray::NDArray(std::shared_ptr<Storage> storage, const Shape& shape, DType dtype, size_t byte_offset)

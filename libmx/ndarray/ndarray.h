@@ -51,6 +51,9 @@ class NDArray {
   size_t offset_ = 0;
 };
 
+// Bytes an array of this shape and dtype holds; throws kShape for negative dims or overflow.
+size_t checked_nbytes(const Shape& shape, DType dtype);
+
 // Copies (and casts) src into dst through the engine. Same shape required.
 void copy_ndarray(const NDArray& src, const NDArray& dst);
 
