@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Sets up and runs every test: installs what is missing (Debian build tools, ./.venv with the build
+# and test packages), builds libmx + the cffi module + the C tests, runs ctest (the C ABI tests
+# under both engines and the exported-symbol check) and pytest. Exits non-zero on any failure,
+# including a pytest run that collected no tests. Idempotent; fast when already set up.
+#
+#   bash tools/run_tests.sh            (README command (b); .ci/run calls exactly this)
+#
+# Environment: MX_BUILD_DIR (default build), PYTHON (interpreter for .venv, default python3),
+# MX_PYTEST_ARGS (extra pytest arguments).
+source "$(dirname "${BASH_SOURCE[0]}")/setup_env.sh"
+cd "$MX_ROOT"
+BUILD_DIR="${MX_BUILD_DIR:-build}"
+start=$(date +%s)
+
+ensure_system_deps
+ensure_venv tests "cffi>=1.16" pycparser "numpy>=1.23" "pytest>=7" scipy-openblas32
+
+log "configuring ($BUILD_DIR)"
+cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release -DMX_BUILD_TESTS=ON -DMX_BUILD_PYTHON=ON \
+  -DMX_DEV_INPLACE=ON -DPython3_EXECUTABLE="$VPY" >/dev/null
+log "building"
+with_build_lock ninja -C "$BUILD_DIR"
+
+# Both suites run even when the first fails, so one CI log shows every failure.
+failed=()
+log "ctest"
+(cd "$BUILD_DIR" && ctest --output-on-failure --timeout 900 -j2) || failed+=(ctest)
+
+log "pytest"
+dirs=()
+for d in tests/python tests/compat tests/cross; do
+  [ -d "$d" ] && dirs+=("$d")
+done
+rc=0
+PYTHONPATH="$MX_ROOT/bindings/python${PYTHONPATH:+:$PYTHONPATH}" \
+  "$VPY" -m pytest -q "${dirs[@]}" ${MX_PYTEST_ARGS:-} || rc=$?
+if [ "$rc" -eq 5 ]; then
+  log "pytest collected no tests: that is a failure"
+  failed+=(pytest)
+elif [ "$rc" -ne 0 ]; then
+  log "pytest failed (exit $rc)"
+  failed+=(pytest)
+fi
+if [ ${#failed[@]} -ne 0 ]; then
+  log "FAILED: ${failed[*]} ($(($(date +%s) - start)) s)"
+  exit 1
+fi
+log "all tests passed in $(($(date +%s) - start)) s"

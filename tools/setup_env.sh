@@ -1,0 +1,87 @@
+# Shared setup for tools/run_main.sh and tools/run_tests.sh (sourced, not run).
+#
+# ensure_system_deps     installs missing Debian packages (cmake, ninja-build, g++, python3-venv,
+#                        python3-dev) with apt-get when running as root; otherwise says what to install
+# ensure_venv NAME PKG.. creates ./.venv when missing and pip-installs PKG.. once; a stamp file
+#                        remembers each NAME's package list so later runs skip pip entirely
+# source_hash            a hash of everything that goes into the Python package (to skip rebuilds)
+#
+# Environment: PYTHON (default python3) picks the interpreter the venv is made from.
+
+set -euo pipefail
+
+MX_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+PYTHON="${PYTHON:-python3}"
+VENV="$MX_ROOT/.venv"
+VPY="$VENV/bin/python"
+export PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_INPUT=1
+
+log() { printf '[mx] %s\n' "$*" >&2; }
+
+cmake_new_enough() {
+  command -v cmake >/dev/null 2>&1 || return 1
+  local v
+  v="$(cmake --version | head -n1 | sed 's/[^0-9.]*\([0-9]*\.[0-9]*\).*/\1/')"
+  [ "$(printf '%s\n3.18\n' "$v" | sort -V | head -n1)" = "3.18" ]
+}
+
+ensure_system_deps() {
+  local missing=()
+  cmake_new_enough || missing+=(cmake)
+  command -v ninja >/dev/null 2>&1 || missing+=(ninja-build)
+  command -v g++ >/dev/null 2>&1 || missing+=(g++)
+  command -v gcc >/dev/null 2>&1 || missing+=(gcc)
+  if ! command -v "$PYTHON" >/dev/null 2>&1; then
+    missing+=(python3 python3-venv python3-dev)
+  else
+    "$PYTHON" -c 'import ensurepip, venv' >/dev/null 2>&1 || missing+=(python3-venv)
+    "$PYTHON" -c 'import os, sysconfig, sys; sys.exit(not os.path.exists(os.path.join(sysconfig.get_paths()["include"], "Python.h")))' \
+      >/dev/null 2>&1 || missing+=(python3-dev)
+  fi
+  [ ${#missing[@]} -eq 0 ] && return 0
+  if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
+    log "installing Debian packages: ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  else
+    log "missing: ${missing[*]} -- install them (apt-get install ${missing[*]}) and run again"
+    return 1
+  fi
+}
+
+ensure_venv() {
+  local name="$1"
+  shift
+  if [ ! -x "$VPY" ] || ! "$VPY" -c 'import sys' >/dev/null 2>&1; then
+    log "creating $VENV"
+    rm -rf "$VENV"
+    "$PYTHON" -m venv "$VENV"
+  fi
+  local stamp="$VENV/.mx-$name.stamp" want
+  want="$(printf '%s\n' "$@" | sort)"
+  if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
+    return 0
+  fi
+  log "installing into .venv: $*"
+  "$VPY" -m pip install -q "$@"
+  printf '%s' "$want" >"$stamp"
+}
+
+source_hash() {
+  (cd "$MX_ROOT" &&
+    find CMakeLists.txt pyproject.toml include libmx bindings/python -type f \
+      \( -name '*.cc' -o -name '*.h' -o -name '*.c' -o -name '*.py' -o -name '*.txt' -o -name '*.map' \
+         -o -name '*.toml' -o -name '*.cmake' -o -name '*.in' \) \
+      -not -path '*/__pycache__/*' -not -path 'bindings/python/mx/lib/*' -print0 |
+    LC_ALL=C sort -z | xargs -0 sha256sum | sha256sum | cut -c1-16)
+}
+
+# Serialises builds with other users of this checkout where flock exists (a no-op in CI).
+with_build_lock() {
+  if command -v flock >/dev/null 2>&1; then
+    flock /tmp/mx-build.lock "$@"
+  else
+    "$@"
+  fi
+}
