@@ -219,7 +219,7 @@ def report(results, notes, args):
     print(f"{'    time / MX time':<34}" + "".join(f"{fmt_ratio(disp[k], disp.get('mx')):>{w}}" for k in names))
     print(f"{f'(b) GEMM f32 {n}^3, GFLOP/s':<34}" + "".join(f"{gfl[k]:>{w}.1f}" for k in names))
     print(f"{'    GFLOP/s / MX GFLOP/s':<34}" + "".join(f"{fmt_ratio(gfl[k], gfl.get('mx')):>{w}}" for k in names))
-    print(f"\nmedians of {args.repeats} repeats ({args.dispatch_ops} ops per dispatch repeat, "
+    print(f"\nmedians of {args.rounds} interleaved rounds x {args.repeats} repeats ({args.dispatch_ops} ops per dispatch repeat, "
           f"one GEMM per repeat after 2 warm-ups)")
 
 
@@ -228,6 +228,8 @@ def main(argv=None):
     ap.add_argument("--setup", action="store_true", help="create bench/.venv-torch and bench/.venv-mxnet first")
     ap.add_argument("--only", choices=sorted(WORKERS), action="append", help="run only these frameworks")
     ap.add_argument("--repeats", type=int, default=7)
+    ap.add_argument("--rounds", type=int, default=3,
+                    help="run the frameworks in turn this many times (a noisy machine then affects all alike)")
     ap.add_argument("--dispatch-ops", type=int, default=2000)
     ap.add_argument("--gemm-n", type=int, default=1024)
     ap.add_argument("--timeout", type=int, default=300, help="seconds per framework")
@@ -241,15 +243,24 @@ def main(argv=None):
     if args.setup:
         setup([n for n in names if n != "mx"])
     results, notes = {}, {}
-    for name in names:
-        print(f"[bench] running {LABELS[name]} ...", flush=True)
-        try:
-            res, note = run_worker(name, args)
-        except subprocess.TimeoutExpired:
-            res, note = None, f"timed out after {args.timeout} s"
-        results[name] = res
-        if note:
-            notes[name] = note
+    for rnd in range(args.rounds):
+        for name in names:
+            if name in notes:
+                continue
+            print(f"[bench] round {rnd + 1}/{args.rounds}: {LABELS[name]} ...", flush=True)
+            try:
+                res, note = run_worker(name, args)
+            except subprocess.TimeoutExpired:
+                res, note = None, f"timed out after {args.timeout} s"
+            if note:
+                notes[name] = note
+                results.pop(name, None)
+                continue
+            if name in results:  # pool the repeats of every round
+                for key in ("dispatch_s", "gemm_s"):
+                    results[name][key] += res[key]
+            else:
+                results[name] = res
     results = {k: v for k, v in results.items() if v}
     if not results:
         print("[bench] nothing ran:", notes)
