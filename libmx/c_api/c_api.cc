@@ -35,9 +35,23 @@ void set_error(int status, const std::string& msg) {
 
 int status_of(ErrorCode c) { return static_cast<int>(c); }
 
+// A few freed slots stay with the thread that freed them (no lock on the hot path).
+constexpr size_t kThreadSlots = 64;
+struct ThreadSlots : std::vector<mx_ndarray*> {
+  ~ThreadSlots() {  // a finishing thread hands its slots back
+    HandleSlab& s = slab();
+    std::lock_guard<std::mutex> lk(s.mu);
+    s.free_slots.insert(s.free_slots.end(), begin(), end());
+  }
+};
+thread_local ThreadSlots t_slots;
+
 mx_ndarray* new_handle(NDArray arr) {
   mx_ndarray* h = nullptr;
-  {
+  if (!t_slots.empty()) {
+    h = t_slots.back();
+    t_slots.pop_back();
+  } else {
     HandleSlab& s = slab();
     std::lock_guard<std::mutex> lk(s.mu);
     if (!s.free_slots.empty()) {
@@ -55,6 +69,10 @@ void free_handle(mx_ndarray* h) {
   if (!h || h->magic != kLiveMagic) return;
   h->magic = kDeadMagic;
   h->arr.~NDArray();
+  if (t_slots.size() < kThreadSlots) {
+    t_slots.push_back(h);
+    return;
+  }
   HandleSlab& s = slab();
   std::lock_guard<std::mutex> lk(s.mu);
   s.free_slots.push_back(h);
@@ -134,22 +152,48 @@ mx::Device make_device(int dev_type, int dev_id) {
   return d;
 }
 
+// Per-thread argument vectors for invoke, reused so the hot path does not allocate them. A
+// re-entrant call (a deleter calling back into libmx while the vectors are in use) gets its own.
+struct InvokeScratch {
+  std::vector<mx::NDArray> in, out;
+  std::vector<mx_ndarray*> fresh;
+  bool busy = false;
+};
+thread_local InvokeScratch t_invoke;
+
 void invoke_impl(const mx::OpDef& def, const mx::ParamsPtr& params, int num_inputs, mx_ndarray* const* inputs,
                  int num_outputs, mx_ndarray** outputs) {
   MX_CHECK(num_inputs >= 0, kInvalidArgument, "num_inputs is negative");
   MX_CHECK(num_inputs == 0 || inputs != nullptr, kInvalidArgument, "inputs is NULL");
   MX_CHECK(num_outputs >= 0 && (num_outputs == 0 || outputs != nullptr), kInvalidArgument, "outputs is NULL");
-  std::vector<mx::NDArray> in;
-  in.reserve(num_inputs);
+  InvokeScratch local;
+  InvokeScratch& sc = t_invoke.busy ? local : t_invoke;
+  struct Release {  // drops the array references however the call ends
+    InvokeScratch& sc;
+    ~Release() {
+      sc.in.clear();
+      sc.out.clear();
+      sc.busy = false;
+    }
+  } release{sc};
+  sc.busy = true;
+  std::vector<mx::NDArray>& in = sc.in;
+  std::vector<mx::NDArray>& out = sc.out;
   for (int i = 0; i < num_inputs; ++i) in.push_back(get(inputs[i], "input array"));
-  std::vector<mx::NDArray> out(num_outputs);
+  out.resize(num_outputs);
   for (int i = 0; i < num_outputs; ++i)
     if (outputs[i]) out[i] = get(outputs[i], "output array");
   mx::invoke(def, params, in, &out);
   // Allocate every new handle before touching the slots, so a failure leaves them unchanged.
-  std::vector<mx_ndarray*> fresh(num_outputs, nullptr);
-  for (int i = 0; i < num_outputs; ++i)
-    if (!outputs[i]) fresh[i] = mx::capi::new_handle(out[i]);
+  std::vector<mx_ndarray*>& fresh = sc.fresh;
+  fresh.assign(num_outputs, nullptr);
+  try {
+    for (int i = 0; i < num_outputs; ++i)
+      if (!outputs[i]) fresh[i] = mx::capi::new_handle(out[i]);
+  } catch (...) {
+    for (mx_ndarray* h : fresh) mx::capi::free_handle(h);
+    throw;
+  }
   for (int i = 0; i < num_outputs; ++i)
     if (fresh[i]) outputs[i] = fresh[i];
 }
