@@ -1,8 +1,10 @@
 // float16 and bfloat16 storage types with exact round-to-nearest-even conversions.
 // Arithmetic happens in float: kernels convert on load and store.
 #pragma once
+#include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <type_traits>
 
 namespace mx {
 
@@ -56,12 +58,28 @@ inline uint16_t float_to_bf16_bits(float f) {
 }
 inline float bf16_bits_to_float(uint16_t b) { return bits_to_float(static_cast<uint32_t>(b) << 16); }
 
+// double -> float rounded to odd (truncate, then set the last bit when inexact). Rounding that
+// float once more to a 16-bit format gives the correctly rounded result (no double rounding).
+inline float round_to_odd_float(double d) {
+  float f = static_cast<float>(d);
+  if (std::isnan(d) || std::isinf(f) || static_cast<double>(f) == d) return f;
+  if (std::fabs(static_cast<double>(f)) > std::fabs(d)) f = std::nextafter(f, 0.0f);
+  return bits_to_float(float_to_bits(f) | 1u);
+}
+
+// The float a 16-bit conversion starts from: exact for float, round-to-odd for wider sources.
+template <typename T>
+inline float narrow_for_16bit(T v) {
+  if constexpr (std::is_same<T, float>::value || std::is_same<T, bool>::value) return static_cast<float>(v);
+  else return round_to_odd_float(static_cast<double>(v));
+}
+
 struct half_t {
   uint16_t bits;
   half_t() = default;
   half_t(float f) : bits(float_to_half_bits(f)) {}  // NOLINT: implicit by design, like numpy
   template <typename T>
-  explicit half_t(T v) : bits(float_to_half_bits(static_cast<float>(v))) {}
+  explicit half_t(T v) : bits(float_to_half_bits(narrow_for_16bit(v))) {}
   operator float() const { return half_bits_to_float(bits); }  // NOLINT
 };
 
@@ -70,7 +88,7 @@ struct bf16_t {
   bf16_t() = default;
   bf16_t(float f) : bits(float_to_bf16_bits(f)) {}  // NOLINT
   template <typename T>
-  explicit bf16_t(T v) : bits(float_to_bf16_bits(static_cast<float>(v))) {}
+  explicit bf16_t(T v) : bits(float_to_bf16_bits(narrow_for_16bit(v))) {}
   operator float() const { return bf16_bits_to_float(bits); }  // NOLINT
 };
 

@@ -569,3 +569,14 @@ def test_free_releases_now():
     x.free()  # idempotent
     np.testing.assert_array_equal(v.asnumpy(), [1, 1])  # views keep the storage
     assert repr(x) == "<NDArray (freed)>"
+
+
+def test_float16_from_double_rounds_once():
+    # 1 + 2^-11 + 2^-30 lies just above the midpoint of two float16 neighbours; rounding through
+    # float32 first lands exactly on the midpoint and then rounds down (double rounding).
+    v = 1.0 + 2.0 ** -11 + 2.0 ** -30
+    assert np.float16(v) == np.float16(1.0 + 2.0 ** -10)
+    got = mx.nd.full((1,), v, dtype="float16").asnumpy()
+    assert got.view(np.uint16)[0] == np.float16(v).view(np.uint16)
+    got = mx.nd.array(np.array([v]), dtype="float64").astype("float16").asnumpy()
+    assert got.view(np.uint16)[0] == np.float16(v).view(np.uint16)
