@@ -12,6 +12,8 @@
 #include <new>
 #include <thread>
 
+#include <pthread.h>
+
 #include "base/error.h"
 
 namespace mx {
@@ -141,6 +143,12 @@ class Engine {
     }
     std::lock_guard<std::mutex> lk(v->mu_);
     if (v->error_) std::rethrow_exception(v->error_);
+  }
+
+  // Waits until nothing is pending, keeping any error for the next wait_all (used before fork).
+  void drain() {
+    std::unique_lock<std::mutex> lk(all_mu_);
+    all_cv_.wait(lk, [&] { return pending_.load(std::memory_order_acquire) == 0; });
   }
 
   void wait_all() {
@@ -315,10 +323,30 @@ class Engine {
 };
 
 namespace {
-Engine& get() {
-  static Engine* e = new Engine();  // never destroyed: workers may still run at exit
-  return *e;
+
+// The engine is never destroyed: workers may still run at exit. A forked child has none of the
+// parent's worker threads, so it gets a fresh engine (the parent drains its work before fork, so
+// every variable is idle in the child).
+std::atomic<Engine*> g_engine{nullptr};
+std::once_flag g_engine_once;
+
+void before_fork() {
+  if (Engine* e = g_engine.load(std::memory_order_acquire)) e->drain();
 }
+void in_child() {
+  if (g_engine.load(std::memory_order_acquire)) g_engine.store(new Engine(), std::memory_order_release);
+}
+
+Engine& get() {
+  Engine* e = g_engine.load(std::memory_order_acquire);
+  if (e) return *e;
+  std::call_once(g_engine_once, [] {
+    g_engine.store(new Engine(), std::memory_order_release);
+    pthread_atfork(before_fork, nullptr, in_child);
+  });
+  return *g_engine.load(std::memory_order_acquire);
+}
+
 }  // namespace
 
 void push(Task* task, Var* const* reads, int num_reads, Var* const* writes, int num_writes, bool small) {

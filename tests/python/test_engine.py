@@ -188,3 +188,27 @@ def test_naive_engine_raises_at_call():
                        text=True, timeout=300)
     assert r.returncode == 0, r.stdout + r.stderr
     assert r.stdout.strip() == "ok"
+
+
+_FORK_SCRIPT = r"""
+import os, mx
+a = mx.nd.ones((512, 512))
+b = mx.nd.dot(a, a)          # large enough to run on an engine worker in the parent
+b.wait_to_read()
+pid = os.fork()
+if pid == 0:
+    c = mx.nd.dot(a, a) + 1  # the child needs workers of its own
+    os._exit(0 if float(c.asnumpy()[0, 0]) == 513.0 else 3)
+_, st = os.waitpid(pid, 0)
+assert os.waitstatus_to_exitcode(st) == 0, st
+assert float((b + 1).asnumpy()[0, 0]) == 513.0
+print("fork ok")
+"""
+
+
+def test_engine_works_in_a_forked_child():
+    import subprocess
+    import sys
+    p = subprocess.run([sys.executable, "-c", _FORK_SCRIPT], capture_output=True, text=True, timeout=120,
+                       env=dict(os.environ, MX_ENGINE_TYPE="ThreadedEngine"))
+    assert p.returncode == 0 and "fork ok" in p.stdout, p.stderr[-2000:]
