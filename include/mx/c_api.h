@@ -233,6 +233,13 @@ MX_API int mx_op_invoke_by_name(const char* name, int num_params, const char* co
                                 const char* const* values, int num_inputs,
                                 mx_ndarray* const* inputs, int* num_outputs, mx_ndarray** outputs);
 
+/* ---------------------------------------------------------------- training mode */
+
+/* Sets whether ops invoked from this thread run in training mode (Dropout drops, BatchNorm uses
+ * batch statistics); *prev (may be NULL) receives the previous setting. Per thread, default 0. */
+MX_API int mx_autograd_set_training(int training, int* prev);
+MX_API int mx_autograd_is_training(int* out);
+
 /* ---------------------------------------------------------------- random numbers */
 
 /* Seeds the generators of every device (counter-based, so results do not depend on threads). */

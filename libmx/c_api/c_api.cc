@@ -499,6 +499,21 @@ MX_API int mx_op_invoke_by_name(const char* name, int num_params, const char* co
   MX_API_END();
 }
 
+// ---------------------------------------------------------------- training mode
+MX_API int mx_autograd_set_training(int training, int* prev) {
+  MX_API_BEGIN();
+  bool p = mx::set_training(training != 0);
+  if (prev) *prev = p ? 1 : 0;
+  MX_API_END();
+}
+
+MX_API int mx_autograd_is_training(int* out) {
+  MX_API_BEGIN();
+  check_out(out, "out");
+  *out = mx::is_training() ? 1 : 0;
+  MX_API_END();
+}
+
 // ---------------------------------------------------------------- random, memory
 MX_API int mx_random_seed(uint64_t seed) {
   MX_API_BEGIN();

@@ -41,6 +41,7 @@ struct Scratch {
   std::vector<DType> in_t, out_t;
 };
 thread_local Scratch t_scratch;
+thread_local bool t_training = false;
 
 std::string dtype_list(const std::vector<DType>& v) {
   std::string s;
@@ -51,7 +52,7 @@ std::string dtype_list(const std::vector<DType>& v) {
 }  // namespace
 
 void invoke(const OpDef& op, const ParamsPtr& params, const std::vector<NDArray>& inputs,
-            std::vector<NDArray>* outputs, bool is_train) {
+            std::vector<NDArray>* outputs) {
   const Params& p = *params;
   MX_CHECK(&p.op() == &op, kInvalidArgument, "parameters were parsed for operator ", p.op().name(),
            ", not for ", op.name());
@@ -110,7 +111,7 @@ void invoke(const OpDef& op, const ParamsPtr& params, const std::vector<NDArray>
   call->op = &op;
   call->params = params;
   call->ctx.dev = dev;
-  call->ctx.is_train = is_train;
+  call->ctx.is_train = t_training;
   if (op.uses_rng()) {
     call->ctx.rng_seed = random_seed();
     call->ctx.rng_stream = random_next_stream();
@@ -176,5 +177,13 @@ void invoke(const OpDef& op, const ParamsPtr& params, const std::vector<NDArray>
   }
   engine::push(call.release(), reads, nr, writes, nw, out_elems <= kSmallOpElements);
 }
+
+bool set_training(bool training) {
+  bool prev = t_training;
+  t_training = training;
+  return prev;
+}
+
+bool is_training() { return t_training; }
 
 }  // namespace mx

@@ -9,8 +9,14 @@
 namespace mx {
 
 // outputs must hold num_outputs entries: none entries receive new arrays, others are written in
-// place (shape and dtype must match what the op produces).
+// place (shape and dtype must match what the op produces). The call runs in training mode
+// (OpContext::is_train: Dropout drops, BatchNorm uses batch statistics) when this thread is in it.
 void invoke(const OpDef& op, const ParamsPtr& params, const std::vector<NDArray>& inputs,
-            std::vector<NDArray>* outputs, bool is_train = false);
+            std::vector<NDArray>* outputs);
+
+// Training mode of the calling thread (MXNet's autograd.train_mode / predict_mode). Returns the
+// previous value.
+bool set_training(bool training);
+bool is_training();
 
 }  // namespace mx

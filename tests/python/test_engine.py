@@ -212,3 +212,21 @@ def test_engine_works_in_a_forked_child():
     p = subprocess.run([sys.executable, "-c", _FORK_SCRIPT], capture_output=True, text=True, timeout=120,
                        env=dict(os.environ, MX_ENGINE_TYPE="ThreadedEngine"))
     assert p.returncode == 0 and "fork ok" in p.stdout, p.stderr[-2000:]
+
+
+def test_training_mode_is_per_thread_and_scoped():
+    import threading
+    assert not mx.autograd.is_training()
+    with mx.autograd.train_mode():
+        assert mx.autograd.is_training()
+        seen = []
+        t = threading.Thread(target=lambda: seen.append(mx.autograd.is_training()))
+        t.start()
+        t.join()
+        assert seen == [False]  # another thread keeps its own mode
+        with mx.autograd.predict_mode():
+            assert not mx.autograd.is_training()
+        assert mx.autograd.is_training()
+    assert not mx.autograd.is_training()
+    assert mx.autograd.set_training(True) is False
+    assert mx.autograd.set_training(False) is True
