@@ -238,6 +238,7 @@ OpDef& OpDef::variadic_input(std::string name, std::string count_param) {
   count_param_ = std::move(count_param);
   return *this;
 }
+OpDef& OpDef::num_inputs(CountFn fn) { inputs_fn_ = std::move(fn); return *this; }
 OpDef& OpDef::num_outputs(int n) { fixed_outputs_ = n; outputs_fn_ = nullptr; return *this; }
 OpDef& OpDef::num_outputs(CountFn fn) { outputs_fn_ = std::move(fn); return *this; }
 OpDef& OpDef::output_names(std::vector<std::string> names) { output_names_ = std::move(names); return *this; }
@@ -305,6 +306,7 @@ int OpDef::param_index(const std::string& name) const {
 }
 
 int OpDef::num_inputs(const Params& p) const {
+  if (inputs_fn_) return inputs_fn_(p);
   if (!count_param_.empty()) return static_cast<int>(p.get_int(count_param_));
   return static_cast<int>(inputs_.size());
 }

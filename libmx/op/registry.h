@@ -135,6 +135,9 @@ class OpDef {
   // A variable number of inputs all called `name`, counted by integer parameter `count_param`
   // (declared separately, MXNet's key_var_num_args, e.g. Concat's num_args).
   OpDef& variadic_input(std::string name, std::string count_param);
+  // The number of inputs when parameters decide it (FullyConnected's no_bias drops the last
+  // input): the first fn(params) of input_names() are the inputs.
+  OpDef& num_inputs(CountFn fn);
   OpDef& num_outputs(int n);
   OpDef& num_outputs(CountFn fn);
   OpDef& output_names(std::vector<std::string> names);
@@ -196,6 +199,7 @@ class OpDef {
   std::vector<ParamDef> params_;
   int fixed_outputs_ = 1;
   CountFn outputs_fn_;
+  CountFn inputs_fn_;
   InferShapeFn infer_shape_;
   InferTypeFn infer_type_;
   std::vector<DType> dtypes_;
