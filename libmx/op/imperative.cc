@@ -60,7 +60,9 @@ void invoke(const OpDef& op, const ParamsPtr& params, const std::vector<NDArray>
   const int nout = op.num_outputs(p);
   if (static_cast<int>(inputs.size()) != nin) {
     std::string names;
-    for (size_t i = 0; i < op.input_names().size(); ++i) names += (i ? ", " : "") + op.input_names()[i];
+    const auto& all = op.input_names();
+    const size_t shown = op.key_var_num_args().empty() ? std::min(all.size(), static_cast<size_t>(nin)) : all.size();
+    for (size_t i = 0; i < shown; ++i) names += (i ? ", " : "") + all[i];
     MX_THROW(kInvalidArgument, "operator ", op.name(), " expects ", nin, " input(s)",
              names.empty() ? std::string() : " (" + names + ")", ", got ", inputs.size());
   }
