@@ -240,6 +240,37 @@ MX_API int mx_op_invoke_by_name(const char* name, int num_params, const char* co
 MX_API int mx_autograd_set_training(int training, int* prev);
 MX_API int mx_autograd_is_training(int* out);
 
+/* ---------------------------------------------------------------- autograd */
+
+/* Recording (per thread): ops on arrays that need gradients are added to a graph.
+ * *prev (may be NULL) receives the previous setting. */
+MX_API int mx_autograd_set_recording(int recording, int* prev);
+MX_API int mx_autograd_is_recording(int* out);
+
+/* Marks n arrays as variables: grads[i] (same shape and dtype) receives the gradient by
+ * grad_reqs[i]: 0 null, 1 write, 3 add (MXNet's numbering). */
+MX_API int mx_autograd_mark_variables(int n, mx_ndarray* const* vars, const int* grad_reqs,
+                                      mx_ndarray* const* grads);
+
+/* Backward from n heads; head_grads may be NULL (ones) or hold NULL entries (ones for that head).
+ * retain_graph keeps the graph for another pass; create_graph records the gradient computation
+ * (higher order); is_train runs the gradient ops in training mode. */
+MX_API int mx_autograd_backward(int n, mx_ndarray* const* heads, mx_ndarray* const* head_grads,
+                                int retain_graph, int create_graph, int is_train);
+
+/* Gradients of the heads w.r.t. nv variables, returned in out (nv new handles, caller frees)
+ * without touching the variables' gradient buffers. */
+MX_API int mx_autograd_grad(int nh, mx_ndarray* const* heads, mx_ndarray* const* head_grads, int nv,
+                            mx_ndarray* const* variables, int retain_graph, int create_graph,
+                            int is_train, mx_ndarray** out);
+
+/* The gradient buffer of a marked array (*out: new handle, caller frees; NULL when the array is
+ * not marked). */
+MX_API int mx_ndarray_get_grad(mx_ndarray* arr, mx_ndarray** out);
+
+/* The same data cut from the graph (*out: new handle, caller frees). */
+MX_API int mx_ndarray_detach(mx_ndarray* arr, mx_ndarray** out);
+
 /* ---------------------------------------------------------------- random numbers */
 
 /* Seeds the generators of every device (counter-based, so results do not depend on threads). */

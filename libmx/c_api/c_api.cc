@@ -3,6 +3,7 @@
 #include <mutex>
 #include <new>
 
+#include "autograd/autograd.h"
 #include "base/random.h"
 #include "c_api/c_api_internal.h"
 #include "engine/engine.h"
@@ -198,6 +199,22 @@ void invoke_impl(const mx::OpDef& def, const mx::ParamsPtr& params, int num_inpu
     if (fresh[i]) outputs[i] = fresh[i];
 }
 
+// While recording, a view of an array in a graph is taken through an op so the graph sees it.
+bool view_needs_op(const mx::NDArray& a) { return mx::autograd::is_recording() && a.ag_node(); }
+
+mx::NDArray recorded_op(const char* op, const mx::NDArray& in, const mx::ParamList& params) {
+  const mx::OpDef& def = mx::get_op(op);
+  std::vector<mx::NDArray> out(1);
+  mx::invoke(def, mx::Params::parse(def, params), {in}, &out);
+  return out[0];
+}
+
+std::string shape_text(const mx::Shape& s) {
+  std::string t = "(";
+  for (int i = 0; i < s.ndim(); ++i) t += (i ? "," : "") + std::to_string(s[i]);
+  return t + (s.ndim() == 1 ? ",)" : ")");
+}
+
 }  // namespace
 
 extern "C" {
@@ -341,6 +358,7 @@ MX_API int mx_ndarray_reshape(mx_ndarray* arr, const int64_t* shape, int ndim, m
   const mx::NDArray& a = get(arr);
   check_out(out, "out");
   mx::NDArray v = a.reshape(make_shape(shape, ndim));
+  if (view_needs_op(a)) v = recorded_op("Reshape", a, {{"shape", shape_text(v.shape())}});
   *out = mx::capi::new_handle(std::move(v));
   MX_API_END();
 }
@@ -350,6 +368,8 @@ MX_API int mx_ndarray_slice(mx_ndarray* arr, int64_t begin, int64_t end, mx_ndar
   const mx::NDArray& a = get(arr);
   check_out(out, "out");
   mx::NDArray v = a.slice(begin, end);
+  if (view_needs_op(a))
+    v = recorded_op("slice_axis", a, {{"axis", "0"}, {"begin", std::to_string(begin)}, {"end", std::to_string(end)}});
   *out = mx::capi::new_handle(std::move(v));
   MX_API_END();
 }
@@ -359,6 +379,11 @@ MX_API int mx_ndarray_at(mx_ndarray* arr, int64_t idx, mx_ndarray** out) {
   const mx::NDArray& a = get(arr);
   check_out(out, "out");
   mx::NDArray v = a.at(idx);
+  if (view_needs_op(a)) {
+    int64_t i = idx < 0 ? idx + a.shape()[0] : idx;
+    mx::NDArray row = recorded_op("slice_axis", a, {{"axis", "0"}, {"begin", std::to_string(i)}, {"end", std::to_string(i + 1)}});
+    v = recorded_op("Reshape", row, {{"shape", shape_text(v.shape())}});
+  }
   *out = mx::capi::new_handle(std::move(v));
   MX_API_END();
 }

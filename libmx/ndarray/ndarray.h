@@ -11,6 +11,10 @@
 
 namespace mx {
 
+namespace autograd {
+struct Node;
+}
+
 class NDArray {
  public:
   NDArray() = default;  // a "none" array
@@ -37,6 +41,21 @@ class NDArray {
   NDArray slice(int64_t begin, int64_t end) const;
   NDArray at(int64_t idx) const;
 
+  // Autograd: the recorded node (and output index) that produced this array, or the variable
+  // node of an array marked for gradients; null when the array is not part of a graph.
+  const std::shared_ptr<autograd::Node>& ag_node() const { return ag_node_; }
+  int ag_index() const { return ag_index_; }
+  void set_ag(std::shared_ptr<autograd::Node> node, int index) {
+    ag_node_ = std::move(node);
+    ag_index_ = index;
+  }
+  NDArray detached() const {
+    NDArray d = *this;
+    d.ag_node_.reset();
+    d.ag_index_ = 0;
+    return d;
+  }
+
   void wait_to_read() const;
   void wait_to_write() const;
 
@@ -49,6 +68,8 @@ class NDArray {
   Shape shape_;
   DType dtype_ = DType::kFloat32;
   size_t offset_ = 0;
+  std::shared_ptr<autograd::Node> ag_node_;
+  int ag_index_ = 0;
 };
 
 // Bytes an array of this shape and dtype holds; throws kShape for negative dims or overflow.

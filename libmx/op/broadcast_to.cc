@@ -88,7 +88,8 @@ MX_REGISTER_OP(broadcast_to)
     .cpu(broadcast_cpu);
 
 MX_REGISTER_OP(broadcast_like)
-    .describe("Broadcasts lhs to the shape of rhs (along all axes, or lhs_axes onto rhs_axes).")
+    .describe("Broadcasts lhs to the shape of rhs (along all axes, or lhs_axes onto rhs_axes). A lhs with fewer "
+              "dimensions is aligned on the right, as in numpy.")
     .category("broadcast")
     .input("lhs")
     .input("rhs")
@@ -99,8 +100,7 @@ MX_REGISTER_OP(broadcast_like)
       const Shape& r = (*in)[1];
       if (!l.known() || !r.known()) return;
       if (p.is_none("lhs_axes") && p.is_none("rhs_axes")) {
-        MX_CHECK(l.ndim() == r.ndim(), kShape, "broadcast_like: lhs ", l.str(), " and rhs ", r.str(),
-                 " must have the same number of dimensions");
+        // MXNet requires equal ndim; MX also aligns a shorter lhs on the right, as numpy does.
         check_broadcastable("broadcast_like", l, r);
         (*out)[0] = r;
         return;

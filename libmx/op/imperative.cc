@@ -4,6 +4,7 @@
 #include <cstring>
 #include <memory>
 
+#include "autograd/autograd.h"
 #include "base/random.h"
 #include "engine/engine.h"
 #include "op/kernel_util.h"
@@ -54,6 +55,7 @@ std::string dtype_list(const std::vector<DType>& v) {
 void invoke(const OpDef& op, const ParamsPtr& params, const std::vector<NDArray>& inputs,
             std::vector<NDArray>* outputs) {
   const Params& p = *params;
+  const bool recording = autograd::is_recording();
   MX_CHECK(&p.op() == &op, kInvalidArgument, "parameters were parsed for operator ", p.op().name(),
            ", not for ", op.name());
   const int nin = op.num_inputs(p);
@@ -69,6 +71,7 @@ void invoke(const OpDef& op, const ParamsPtr& params, const std::vector<NDArray>
   MX_CHECK(static_cast<int>(outputs->size()) == nout, kInvalidArgument, "operator ", op.name(), " produces ",
            nout, " output(s), got ", outputs->size(), " output slot(s)");
 
+  if (recording) autograd::check_inplace(op, inputs, *outputs);
   Device dev = Device::cpu();
   for (int i = 0; i < nin; ++i) {
     MX_CHECK(!inputs[i].is_none(), kInvalidArgument, "operator ", op.name(), ": input ", i, " is a none array");
@@ -178,6 +181,7 @@ void invoke(const OpDef& op, const ParamsPtr& params, const std::vector<NDArray>
     out_elems += out_s[i].size();
   }
   engine::push(call.release(), reads, nr, writes, nw, out_elems <= kSmallOpElements);
+  if (recording) autograd::record(op, params, inputs, outputs);
 }
 
 bool set_training(bool training) {

@@ -18,6 +18,7 @@ struct Registry {
   // A registration mistake (a name used twice) found at load time. Throwing during static
   // initialisation would abort the process, so it is kept and reported on first use instead.
   std::string load_error;
+  std::vector<std::pair<std::string, GradFn>> pending_grads;
   std::unordered_map<std::string, OpDef*> by_name;
   std::vector<std::string> names;
   std::once_flag frozen;
@@ -30,12 +31,19 @@ Registry& registry() {
 
 void ensure_frozen() {
   Registry& r = registry();
-  MX_CHECK(r.load_error.empty(), kInternal, "the op registry is inconsistent: ", r.load_error);
   std::call_once(r.frozen, [&r] {
+    for (auto& g : r.pending_grads) {
+      auto it = r.by_name.find(g.first);
+      if (it == r.by_name.end()) r.load_error += "gradient for unknown operator '" + g.first + "'; ";
+      else if (it->second->grad_fn()) r.load_error += "operator '" + g.first + "' has two gradients; ";
+      else it->second->gradient(std::move(g.second));
+    }
+    r.pending_grads.clear();
     for (auto& op : r.ops) op->freeze();
     for (auto& kv : r.by_name) r.names.push_back(kv.first);
     std::sort(r.names.begin(), r.names.end());
   });
+  MX_CHECK(r.load_error.empty(), kInternal, "the op registry is inconsistent: ", r.load_error);
 }
 
 std::string trim(const std::string& s) {
@@ -294,6 +302,11 @@ OpDef& OpDef::mutate_inputs(std::vector<int> idx) { mutate_ = std::move(idx); re
 OpDef& OpDef::inplace(std::vector<std::pair<int, int>> pairs) { inplace_ = std::move(pairs); return *this; }
 OpDef& OpDef::needs_rng() { rng_ = true; return *this; }
 OpDef& OpDef::differentiable(bool d) { differentiable_ = d; return *this; }
+OpDef& OpDef::gradient(GradFn fn) {
+  grad_ = std::move(fn);
+  differentiable_ = true;
+  return *this;
+}
 OpDef& OpDef::attr(std::string key, std::string value) {
   attrs_.emplace_back(std::move(key), std::move(value));
   return *this;
@@ -341,7 +354,7 @@ void OpDef::freeze() {
   for (size_t i = 0; i < mutate_.size(); ++i) mut += (i ? "," : "") + std::to_string(mutate_[i]);
   set("mutate_inputs", mut);
   set("needs_rng", rng_ ? "1" : "0");
-  set("differentiable", differentiable_ ? "1" : "0");
+  set("differentiable", grad_ ? "1" : "0");
   std::string al;
   for (size_t i = 0; i < aliases_.size(); ++i) al += (i ? "," : "") + aliases_[i];
   set("aliases", al);
@@ -360,6 +373,11 @@ OpDef& register_op(const std::string& name) {
   if (r.by_name.count(name)) r.load_error += "operator '" + name + "' registered twice; ";
   else r.by_name[name] = op;
   return *op;
+}
+
+int register_gradient(const std::string& name, GradFn fn) {
+  registry().pending_grads.emplace_back(name, std::move(fn));
+  return 0;
 }
 
 const OpDef* find_op(const std::string& name) {

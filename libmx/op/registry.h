@@ -20,6 +20,7 @@
 #include "base/dtype.h"
 #include "base/shape.h"
 #include "ndarray/tblob.h"
+#include "op/grad.h"
 
 namespace mx {
 
@@ -167,6 +168,8 @@ class OpDef {
   OpDef& inplace(std::vector<std::pair<int, int>> pairs);  // (input, output) may share memory
   OpDef& needs_rng();
   OpDef& differentiable(bool d);
+  // The gradient as other ops (op/grad.h); makes the op differentiable.
+  OpDef& gradient(GradFn fn);
   OpDef& attr(std::string key, std::string value);   // free-form, visible through mx_op_attr
 
   // Queries.
@@ -184,6 +187,7 @@ class OpDef {
   const std::vector<std::pair<int, int>>& inplace_pairs() const { return inplace_; }
   bool uses_rng() const { return rng_; }
   bool is_differentiable() const { return differentiable_; }
+  const GradFn& grad_fn() const { return grad_; }
   ComputeFn compute(DeviceType dev) const;  // null when the device has no kernel
   const InferShapeFn& shape_fn() const { return infer_shape_; }
   const InferTypeFn& type_fn() const { return infer_type_; }
@@ -208,6 +212,7 @@ class OpDef {
   std::vector<std::pair<int, int>> inplace_;
   bool rng_ = false;
   bool differentiable_ = false;
+  GradFn grad_;
   std::vector<std::pair<std::string, std::string>> attrs_;
 };
 
@@ -217,6 +222,9 @@ const OpDef* find_op(const std::string& name);  // name or alias; null when abse
 const OpDef& get_op(const std::string& name);   // throws kNotFound ("unknown operator 'x'")
 // Every name and alias, sorted.
 const std::vector<std::string>& op_names();
+// Attaches a gradient to op `name` (registered in any file; applied when the registry is first
+// used, so gradients can live apart from the forward kernels). Returns 0; a use for static init.
+int register_gradient(const std::string& name, GradFn fn);
 
 // ------------------------------------------------------------------ common inference helpers
 // All inputs and outputs share one shape (elementwise ops). Unknown entries are filled.
@@ -232,6 +240,9 @@ inline bool shape_known(const Shape& s) { return s.ndim() >= 0; }
 
 #define MX_OP_CONCAT_(a, b) a##b
 #define MX_OP_CONCAT(a, b) MX_OP_CONCAT_(a, b)
+// Attaches a gradient at load time: MX_REGISTER_GRADIENT(exp, [](GradBuilder& b, const GradArgs& a) {...});
+#define MX_REGISTER_GRADIENT(name, ...) \
+  static int MX_OP_CONCAT(mx_grad_reg_, __COUNTER__) __attribute__((unused)) = ::mx::register_gradient(#name, __VA_ARGS__)
 // Registers op `name` at load time: MX_REGISTER_OP(exp).describe(...)...;
 #define MX_REGISTER_OP(name) \
   static ::mx::OpDef& MX_OP_CONCAT(mx_op_reg_, __COUNTER__) __attribute__((unused)) = ::mx::register_op(#name)

@@ -1,4 +1,5 @@
-"""Random ops with random (often invalid) parameters, input counts, shapes and dtypes.
+"""Random ops with random (often invalid) parameters, input counts, shapes and dtypes, half of them
+recorded for autograd with a backward pass (sometimes twice).
 
     python fuzz_ops.py SEED ITERATIONS
 
@@ -57,8 +58,30 @@ for it in range(n):
         a = mx.nd.zeros(shp if shp else (1,), dtype=dt)
         if not shp: a = a.reshape(())
         ins.append(a)
+    rec = random.random() < 0.5
+    if rec:
+        for a in ins:
+            if random.random() < 0.7:
+                try:
+                    a.attach_grad()
+                except mx.MXNetError:
+                    pass
     try:
-        r = mx.nd.invoke(name, ins, p)
+        if rec:
+            with mx.autograd.record():
+                r = mx.nd.invoke(name, ins, p)
+            rs0 = r if isinstance(r, list) else [r]
+            try:
+                mx.autograd.backward(rs0, retain_graph=random.random() < 0.5)
+            except mx.MXNetError:
+                pass
+            if random.random() < 0.3:
+                try:
+                    mx.autograd.backward(rs0)
+                except mx.MXNetError:
+                    pass
+        else:
+            r = mx.nd.invoke(name, ins, p)
         rs = r if isinstance(r, list) else [r]
         for x in rs: x.wait_to_read()
         ok_calls += 1

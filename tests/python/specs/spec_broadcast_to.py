@@ -28,6 +28,8 @@ SPECS = {
         Case(inputs=lambda dt, rng: [rand((2, 1), dt, rng), rand((5, 6, 7), dt, rng)],
              ref=lambda a, b, lhs_axes, rhs_axes: np.broadcast_to(a, (2, 7)).copy(),
              params={"lhs_axes": (1,), "rhs_axes": (2,)}, dtypes=["float32", "int32"], name="axes"),
+        Case(inputs=lambda dt, rng: [rand((3, 1), dt, rng), rand((2, 3, 4), dt, rng)],
+             ref=lambda a, b: np.broadcast_to(a, b.shape).copy(), dtypes=["float64", "int8"], name="fewer_dims"),
     ],
     "broadcast_axis": [
         Case(inputs=lambda dt, rng: [rand((2, 1, 3, 1), dt, rng)], ref=_axis_ref,

@@ -454,6 +454,34 @@ class NDArray:
     def __hash__(self):
         return id(self) // 16
 
+    # ------------------------------------------------------------ autograd
+    def attach_grad(self, grad_req="write", stype=None):
+        """Allocates a zero gradient buffer and marks this array as a variable for autograd."""
+        if stype not in (None, "default"):
+            raise NotImplementedError("sparse gradient storage is not supported")
+        from .. import autograd
+        grad = _call.invoke_ps(params_for("zeros_like", ()), (self,))
+        autograd.mark_variables([self], [grad], grad_reqs=grad_req)
+
+    @property
+    def grad(self):
+        """The gradient buffer attached by attach_grad (None when there is none)."""
+        out = ffi.new("mx_ndarray**")
+        check_call(lib.mx_ndarray_get_grad(self._live(), out))
+        return wrap_handle(out[0]) if out[0] != NULL else None
+
+    def detach(self):
+        """The same data, cut from the autograd graph."""
+        out = ffi.new("mx_ndarray**")
+        check_call(lib.mx_ndarray_detach(self._live(), out))
+        return wrap_handle(out[0])
+
+    def backward(self, out_grad=None, retain_graph=False, train_mode=True):
+        """Computes the gradients of this array w.r.t. the marked variables."""
+        from .. import autograd
+        autograd.backward([self], None if out_grad is None else [out_grad], retain_graph=retain_graph,
+                          train_mode=train_mode)
+
     def __reduce__(self):
         from .utils import _from_bytes_single, save_to_bytes
         return (_from_bytes_single, (save_to_bytes([self]),))

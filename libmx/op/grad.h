@@ -1,0 +1,46 @@
+// Gradients expressed as other ops. An op's GradFn receives handles to its forward inputs,
+// outputs and output gradients, and builds the input gradients by calling registered ops through
+// a GradBuilder. The same function serves imperative autograd (the builder invokes ops on arrays,
+// recording them when a higher-order gradient is wanted) and, later, symbolic graphs (the builder
+// adds nodes), so a gradient is itself differentiable.
+#pragma once
+#include <functional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace mx {
+
+class Params;
+
+// A value inside a gradient computation (an index into the builder's table). id < 0: none.
+struct GradValue {
+  int id = -1;
+  bool valid() const { return id >= 0; }
+};
+
+using ParamList = std::vector<std::pair<std::string, std::string>>;
+
+class GradBuilder {
+ public:
+  virtual ~GradBuilder() = default;
+  // Runs registered op `op` (name or alias) on `in` with MXNet-syntax parameters; its outputs.
+  virtual std::vector<GradValue> call(const std::string& op, const std::vector<GradValue>& in,
+                                      const ParamList& params = {}) = 0;
+  GradValue call1(const std::string& op, const std::vector<GradValue>& in, const ParamList& params = {}) {
+    return call(op, in, params)[0];
+  }
+};
+
+struct GradArgs {
+  const Params& params;             // the forward call's parameters
+  std::vector<GradValue> inputs;    // forward inputs
+  std::vector<GradValue> outputs;   // forward outputs
+  std::vector<GradValue> ograds;    // gradient of the loss w.r.t. each output (same shapes)
+};
+
+// Returns one gradient per forward input, with the input's shape; an invalid GradValue means "no
+// gradient" (integer index inputs, say): it is treated as zero.
+using GradFn = std::function<std::vector<GradValue>(GradBuilder& b, const GradArgs& a)>;
+
+}  // namespace mx
