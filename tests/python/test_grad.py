@@ -11,7 +11,24 @@ import mx
 from mx._api import ffi, lib
 
 sys.path.insert(0, os.path.dirname(__file__))
-from grad_specs import GRAD_SPECS, SHAPE_ONLY  # noqa: E402
+import grad_specs  # noqa: E402
+
+
+def _load_specs():
+    """grad_specs.py plus every gradspecs/grad_*.py module (one per op family)."""
+    import glob
+    import importlib
+    specs, shape_only = dict(grad_specs.GRAD_SPECS), dict(grad_specs.SHAPE_ONLY)
+    for path in sorted(glob.glob(os.path.join(os.path.dirname(__file__), "gradspecs", "grad_*.py"))):
+        mod = importlib.import_module("gradspecs." + os.path.splitext(os.path.basename(path))[0])
+        for name, cases in mod.GRAD_SPECS.items():
+            assert name not in specs, f"gradient spec for {name} given twice"
+            specs[name] = cases
+        shape_only.update(getattr(mod, "SHAPE_ONLY", {}))
+    return specs, shape_only
+
+
+GRAD_SPECS, SHAPE_ONLY = _load_specs()
 
 
 def _differentiable_ops():
