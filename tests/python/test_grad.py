@@ -63,7 +63,9 @@ def _cases():
 
 
 def _forward(op, arrays, params):
-    r = mx.nd.invoke(op, [mx.nd.array(a, dtype="float64") for a in arrays], params)
+    # The same mode as the recorded pass below (record() trains by default).
+    with mx.autograd.train_mode():
+        r = mx.nd.invoke(op, [mx.nd.array(a, dtype="float64") for a in arrays], params)
     return (r[0] if isinstance(r, list) else r).asnumpy()
 
 
