@@ -8,7 +8,7 @@
 // rrelu draws one slope per element from U(lower_bound, upper_bound) in training mode and uses
 // their mean in prediction mode, as MXNet does.
 //
-// gradient: with autograd
+// gradient: see libmx/op/grad/ (none yet where no file there names this op)
 #include <cmath>
 #include <string>
 #include <type_traits>
@@ -230,7 +230,7 @@ MX_REGISTER_OP(Activation)
     .infer_shape(infer_same_shape)
     .float_dtypes()
     .inplace({{0, 0}})
-    .differentiable(false)  // gradient: with autograd
+    .differentiable(false)  // gradient: see libmx/op/grad/ (none yet where no file there names this op)
     .cpu(activation_compute);
 
 MX_REGISTER_OP(LeakyReLU)
@@ -250,7 +250,7 @@ MX_REGISTER_OP(LeakyReLU)
     .infer_shape(leaky_shape)
     .float_dtypes()
     .needs_rng()
-    .differentiable(false)  // gradient: with autograd
+    .differentiable(false)  // gradient: see libmx/op/grad/ (none yet where no file there names this op)
     .cpu(leaky_compute);
 
 MX_REGISTER_OP(smooth_l1)
@@ -263,7 +263,7 @@ MX_REGISTER_OP(smooth_l1)
     .infer_shape(infer_same_shape)
     .float_dtypes()
     .inplace({{0, 0}})
-    .differentiable(false)  // gradient: with autograd
+    .differentiable(false)  // gradient: see libmx/op/grad/ (none yet where no file there names this op)
     .cpu(smooth_l1_compute);
 
 }  // namespace

@@ -168,7 +168,7 @@ void batch_norm_cpu_checked(const OpContext& ctx, const Params& p, const std::ve
 
 }  // namespace
 
-// gradient: with autograd
+// gradient: see libmx/op/grad/ (none yet where no file there names this op)
 MX_REGISTER_OP(BatchNorm)
     .describe("Batch normalization: normalises data per channel (axis) with batch statistics in "
               "training mode (updating moving_mean/moving_var in place) or with the moving statistics "

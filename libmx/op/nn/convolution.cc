@@ -272,7 +272,7 @@ int bias_inputs(const Params& p) { return p.get_bool("no_bias") ? 2 : 3; }
 
 }  // namespace
 
-// gradient: with autograd
+// gradient: see libmx/op/grad/ (none yet where no file there names this op)
 MX_REGISTER_OP(Convolution)
     .alias("_npx_convolution")
     .category("nn")
@@ -302,7 +302,7 @@ MX_REGISTER_OP(Convolution)
     .cpu(conv_cpu)
     .differentiable(false);
 
-// gradient: with autograd
+// gradient: see libmx/op/grad/ (none yet where no file there names this op)
 MX_REGISTER_OP(Deconvolution)
     .alias("_npx_deconvolution")
     .category("nn")

@@ -113,7 +113,7 @@ void dropout_cpu(const OpContext& ctx, const Params& p, const std::vector<TBlob>
 
 }  // namespace
 
-// gradient: with autograd
+// gradient: see libmx/op/grad/ (none yet where no file there names this op)
 MX_REGISTER_OP(Dropout)
     .describe("Applies dropout: in training mode (or always with mode='always') each element is zeroed "
               "with probability p and the others are scaled by 1/(1-p); `axes` shares one mask value "

@@ -71,7 +71,7 @@ void embedding_cpu(const OpContext&, const Params& p, const std::vector<TBlob>& 
 
 }  // namespace
 
-// gradient: with autograd
+// gradient: see libmx/op/grad/ (none yet where no file there names this op)
 MX_REGISTER_OP(Embedding)
     .describe("Maps integer indices to vector representations: out = weight[data] with indices clipped to "
               "[0, input_dim - 1]; output shape data.shape + (output_dim,).")

@@ -6,7 +6,7 @@
 // float32/float64 go to the BLAS adapter; float16/bfloat16 are widened to float32, multiplied
 // there (accumulating in float) and rounded once at the end.
 //
-// gradient: with autograd
+// gradient: see libmx/op/grad/ (none yet where no file there names this op)
 #include <type_traits>
 #include <vector>
 
@@ -127,7 +127,7 @@ MX_REGISTER_OP(FullyConnected)
     .infer_shape(fc_shape)
     .infer_type(fc_type)
     .float_dtypes()
-    .differentiable(false)  // gradient: with autograd
+    .differentiable(false)  // gradient: see libmx/op/grad/ (none yet where no file there names this op)
     .cpu(fc_compute);
 
 }  // namespace

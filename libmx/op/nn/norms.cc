@@ -297,7 +297,7 @@ void lrn_cpu(const OpContext&, const Params& p, const std::vector<TBlob>& in, co
 
 }  // namespace
 
-// gradient: with autograd
+// gradient: see libmx/op/grad/ (none yet where no file there names this op)
 MX_REGISTER_OP(LayerNorm)
     .describe("Layer normalization: normalises data over `axis` to zero mean and unit variance, then "
               "scales by gamma and shifts by beta (both of shape (data.shape[axis],)).")
@@ -314,7 +314,7 @@ MX_REGISTER_OP(LayerNorm)
     .differentiable(false)
     .cpu(layer_norm_cpu);
 
-// gradient: with autograd
+// gradient: see libmx/op/grad/ (none yet where no file there names this op)
 MX_REGISTER_OP(InstanceNorm)
     .describe("Instance normalization: normalises each (sample, channel) over its spatial dims, then "
               "scales by gamma and shifts by beta (both of shape (C,)).")
@@ -326,7 +326,7 @@ MX_REGISTER_OP(InstanceNorm)
     .differentiable(false)
     .cpu(instance_norm_cpu);
 
-// gradient: with autograd
+// gradient: see libmx/op/grad/ (none yet where no file there names this op)
 MX_REGISTER_OP(GroupNorm)
     .describe("Group normalization: splits the channels into num_groups groups and normalises each "
               "(sample, group), then scales by gamma and shifts by beta (both of shape (num_groups,)).")
@@ -342,7 +342,7 @@ MX_REGISTER_OP(GroupNorm)
     .differentiable(false)
     .cpu(group_norm_cpu);
 
-// gradient: with autograd
+// gradient: see libmx/op/grad/ (none yet where no file there names this op)
 MX_REGISTER_OP(L2Normalization)
     .describe("Divides data by its L2 norm sqrt(sum(x^2) + eps): over each instance (mode instance), "
               "across channels at each position (channel) or over the spatial dims of each channel "
@@ -356,7 +356,7 @@ MX_REGISTER_OP(L2Normalization)
     .differentiable(false)
     .cpu(l2norm_cpu);
 
-// gradient: with autograd
+// gradient: see libmx/op/grad/ (none yet where no file there names this op)
 MX_REGISTER_OP(LRN)
     .describe("Local response normalization across channels of NCHW data: "
               "out = x / (knorm + alpha / nsize * sum of x^2 over nsize neighbouring channels)^beta.")

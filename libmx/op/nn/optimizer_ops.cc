@@ -9,7 +9,7 @@
 // clipping (adam, rmsprop, rmspropalex) so do we. Arithmetic runs in the input dtype, float16 in
 // float. Dense storage only: lazy_update (which only changes row_sparse gradients) has no effect.
 //
-// gradient: with autograd (optimizer updates are not differentiated)
+// gradient: see libmx/op/grad/ (none yet where no file there names this op) (optimizer updates are not differentiated)
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -472,7 +472,7 @@ void multi_sum_sq_type(const Params& p, std::vector<DType>* in, std::vector<DTyp
 
 }  // namespace
 
-// gradient: with autograd (updates are not differentiated)
+// gradient: see libmx/op/grad/ (none yet where no file there names this op) (updates are not differentiated)
 MX_REGISTER_OP(sgd_update)
     .describe("Update function for Stochastic Gradient Descent (SGD) optimizer: "
               "weight = (1 - lr*wd)*weight - lr*clip(rescale_grad*grad). Returns the new weight "

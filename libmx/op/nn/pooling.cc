@@ -158,7 +158,7 @@ void pool_cpu(const OpContext&, const Params& p, const std::vector<TBlob>& in, c
 
 }  // namespace
 
-// gradient: with autograd
+// gradient: see libmx/op/grad/ (none yet where no file there names this op)
 MX_REGISTER_OP(Pooling)
     .alias("_npx_pooling")
     .category("nn")

@@ -9,7 +9,7 @@
 // use_length: the length input (int32/int64, data's shape without the axis) keeps the first
 // length[i] entries of each softmax; the rest of the outputs are 0 (log_softmax too), as in MXNet.
 //
-// gradient: with autograd
+// gradient: see libmx/op/grad/ (none yet where no file there names this op)
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -263,7 +263,7 @@ MX_REGISTER_OP(SoftmaxOutput)
                  "Constant for computing a label smoothed version of cross-entropyfor the backwards pass.")
     .infer_shape(softmax_output_shape)
     .float_dtypes()
-    .differentiable(false)  // gradient: with autograd
+    .differentiable(false)  // gradient: see libmx/op/grad/ (none yet where no file there names this op)
     .cpu(softmax_output_compute);
 
 // ------------------------------------------------------------------ softmax_cross_entropy
@@ -328,7 +328,7 @@ MX_REGISTER_OP(softmax_cross_entropy)
     .infer_shape(sce_shape)
     .infer_type(sce_type)
     .float_dtypes()
-    .differentiable(false)  // gradient: with autograd
+    .differentiable(false)  // gradient: see libmx/op/grad/ (none yet where no file there names this op)
     .cpu(sce_compute);
 
 }  // namespace

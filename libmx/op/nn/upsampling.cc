@@ -90,7 +90,7 @@ void upsampling_cpu(const OpContext&, const Params& p, const std::vector<TBlob>&
 
 }  // namespace
 
-// gradient: with autograd
+// gradient: see libmx/op/grad/ (none yet where no file there names this op)
 MX_REGISTER_OP(UpSampling)
     .category("nn")
     .describe(
