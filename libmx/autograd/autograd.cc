@@ -135,7 +135,7 @@ std::unordered_map<Node*, NDArray> run(const std::vector<NDArray>& heads, const 
     MX_CHECK(static_cast<bool>(op.grad_fn()), kUnsupported, "operator ", op.name(),
              " is not differentiable (it has no registered gradient) but a gradient flows through it");
     ImperativeBuilder b;
-    GradArgs a{*node->params, {}, {}, {}};
+    GradArgs a{*node->params, {}, {}, {}, node->rng_seed, node->rng_stream, node->is_train};
     for (const NDArray& in : node->inputs) a.inputs.push_back(b.add(in));
     for (size_t i = 0; i < node->outputs.size(); ++i) {
       NDArray out = node->outputs[i];
@@ -215,7 +215,7 @@ void check_inplace(const OpDef& op, const std::vector<NDArray>& inputs, const st
 }
 
 void record(const OpDef& op, const ParamsPtr& params, const std::vector<NDArray>& inputs,
-            std::vector<NDArray>* outputs) {
+            std::vector<NDArray>* outputs, uint64_t rng_seed, uint64_t rng_stream) {
   bool need = false;
   for (const NDArray& in : inputs) need = need || in.ag_node() != nullptr;
   if (!need) return;
@@ -223,6 +223,8 @@ void record(const OpDef& op, const ParamsPtr& params, const std::vector<NDArray>
   node->op = &op;
   node->params = params;
   node->is_train = is_training();
+  node->rng_seed = rng_seed;
+  node->rng_stream = rng_stream;
   node->inputs = inputs;
   for (auto& o : *outputs) node->outputs.push_back(o.detached());
   for (size_t i = 0; i < outputs->size(); ++i) (*outputs)[i].set_ag(node, static_cast<int>(i));

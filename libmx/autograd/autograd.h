@@ -18,6 +18,7 @@ struct Node {
   const OpDef* op = nullptr;  // null: a variable (an array marked for gradients)
   ParamsPtr params;
   bool is_train = false;
+  uint64_t rng_seed = 0, rng_stream = 0;  // the call's random stream (needs_rng ops)
   std::vector<NDArray> inputs;   // with their graph entries (keeps the upstream graph alive)
   std::vector<NDArray> outputs;  // without entries (no cycle); re-attached when used
   bool freed = false;            // released by a backward without retain_graph
@@ -34,7 +35,7 @@ void mark_variables(std::vector<NDArray*> vars, const std::vector<int>& reqs, co
 
 // Called by invoke while recording: adds a node when an input is part of a graph.
 void record(const OpDef& op, const ParamsPtr& params, const std::vector<NDArray>& inputs,
-            std::vector<NDArray>* outputs);
+            std::vector<NDArray>* outputs, uint64_t rng_seed = 0, uint64_t rng_stream = 0);
 // Throws when an in-place write while recording would corrupt values a graph still needs.
 void check_inplace(const OpDef& op, const std::vector<NDArray>& inputs, const std::vector<NDArray>& provided_outputs);
 

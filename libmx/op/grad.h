@@ -4,6 +4,7 @@
 // recording them when a higher-order gradient is wanted) and, later, symbolic graphs (the builder
 // adds nodes), so a gradient is itself differentiable.
 #pragma once
+#include <cstdint>
 #include <functional>
 #include <string>
 #include <utility>
@@ -37,6 +38,11 @@ struct GradArgs {
   std::vector<GradValue> inputs;    // forward inputs
   std::vector<GradValue> outputs;   // forward outputs
   std::vector<GradValue> ograds;    // gradient of the loss w.r.t. each output (same shapes)
+  // The forward call's random stream (ops declared needs_rng), so a gradient can replay the
+  // same draws (Dropout's mask), and whether it ran in training mode.
+  uint64_t rng_seed = 0;
+  uint64_t rng_stream = 0;
+  bool is_train = false;
 };
 
 // Returns one gradient per forward input, with the input's shape; an invalid GradValue means "no

@@ -180,8 +180,9 @@ void invoke(const OpDef& op, const ParamsPtr& params, const std::vector<NDArray>
     writes[nw++] = o.var();
     out_elems += out_s[i].size();
   }
+  const uint64_t rng_seed = call->ctx.rng_seed, rng_stream = call->ctx.rng_stream;
   engine::push(call.release(), reads, nr, writes, nw, out_elems <= kSmallOpElements);
-  if (recording) autograd::record(op, params, inputs, outputs);
+  if (recording) autograd::record(op, params, inputs, outputs, rng_seed, rng_stream);
 }
 
 bool set_training(bool training) {

@@ -214,3 +214,24 @@ def test_non_differentiable_op_in_the_path_is_reported():
         y = mx.nd.sort(x)
     with pytest.raises(mx.MXNetError, match="not differentiable"):
         y.backward()
+
+
+def test_dropout_gradient_replays_the_forward_mask():
+    mx.random.seed(3)
+    rng = np.random.default_rng(0)
+    for kwargs in ({"p": 0.4}, {"p": 0.5, "axes": (1,)}, {"p": 0.3, "mode": "always"}):
+        x = mx.nd.array(rng.uniform(0.5, 1.5, size=(6, 5, 4)))
+        x.attach_grad()
+        with mx.autograd.record():
+            y = mx.nd.Dropout(x, **kwargs)
+        w = rng.uniform(-1, 1, size=y.shape)
+        y.backward(mx.nd.array(w))
+        mask = y.asnumpy() / x.asnumpy()
+        assert 0 < (mask == 0).mean() < 1
+        np.testing.assert_allclose(x.grad.asnumpy(), w * mask, rtol=1e-5, atol=1e-7)
+    x = mx.nd.array(rng.uniform(size=(3, 4)))
+    x.attach_grad()
+    with mx.autograd.record(train_mode=False):  # predict mode: identity, gradient passes through
+        y = mx.nd.Dropout(x, p=0.5)
+    y.backward()
+    np.testing.assert_array_equal(x.grad.asnumpy(), np.ones((3, 4), dtype=np.float32))

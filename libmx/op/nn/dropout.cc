@@ -8,6 +8,7 @@
 // Mask element i draws u in [0, 1) from word i % 4 of philox4x32(i / 4, stream, seed) (24 random
 // bits) and is kept when u < 1 - p, so the result depends only on mx.random.seed and call order.
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 #include <vector>
 
@@ -111,9 +112,58 @@ void dropout_cpu(const OpContext& ctx, const Params& p, const std::vector<TBlob>
   MX_FLOAT_DTYPE_SWITCH(x.dtype, DT, { dropout_kernel<DT>(ctx, x, out[0], ms, prob); });
 }
 
+// The gradient of Dropout: the same mask applied to the output gradient. The counter-based
+// generator replays the forward call's draws from its (seed, stream), so no mask is stored.
+void dropout_backward_cpu(const OpContext& ctx, const Params& p, const std::vector<TBlob>& in,
+                          const std::vector<TBlob>& out) {
+  const double prob = drop_p(p);
+  const TBlob& g = in[0];
+  if (!p.get_bool("active") || prob == 0.0) {
+    if (out[0].data != g.data) std::memcpy(out[0].data, g.data, g.nbytes());
+    return;
+  }
+  OpContext replay = ctx;
+  replay.rng_seed = std::strtoull(p.get_string("rng_seed").c_str(), nullptr, 10);
+  replay.rng_stream = std::strtoull(p.get_string("rng_stream").c_str(), nullptr, 10);
+  const Shape ms = mask_shape(p, g.shape);
+  MX_FLOAT_DTYPE_SWITCH(g.dtype, DT, { dropout_kernel<DT>(replay, g, out[0], ms, prob); });
+}
+
+ParamList backward_params(const GradArgs& a) {
+  const Params& p = a.params;
+  const Shape& axes = p.get_shape("axes");
+  std::string t = "(";
+  for (int i = 0; i < axes.ndim(); ++i) t += (i ? "," : "") + std::to_string(axes[i]);
+  t += axes.ndim() == 1 ? ",)" : ")";
+  const bool active = a.is_train || p.get_string("mode") == "always";
+  return {{"p", std::to_string(p.get_float("p"))}, {"axes", t}, {"active", active ? "True" : "False"},
+          {"rng_seed", std::to_string(a.rng_seed)}, {"rng_stream", std::to_string(a.rng_stream)}};
+}
+
 }  // namespace
 
-// gradient: see libmx/op/grad/ (none yet where no file there names this op)
+MX_REGISTER_OP(_backward_Dropout)
+    .describe("The gradient of Dropout: ograd times the forward call's mask (replayed from its random stream).")
+    .category("grad")
+    .input("ograd")
+    .param_float("p", "0.5", "The forward's p.")
+    .param_shape("axes", "()", "The forward's axes.")
+    .param_bool("active", "True", "Whether the forward dropped (training mode or mode='always').")
+    .param_string("rng_seed", "0", "The forward call's seed.")
+    .param_string("rng_stream", "0", "The forward call's random stream.")
+    .infer_shape(dropout_shape)
+    .float_dtypes()
+    .inplace({{0, 0}})
+    .cpu(dropout_backward_cpu)
+    .gradient([](GradBuilder& b, const GradArgs& a) {  // linear in ograd: the same mask again
+      ParamList pl;
+      for (const char* k : {"p", "axes", "active", "rng_seed", "rng_stream"}) {
+        std::string v = a.params.get_string(k);
+        pl.push_back({k, v});
+      }
+      return std::vector<GradValue>{b.call1("_backward_Dropout", {a.ograds[0]}, pl)};
+    });
+
 MX_REGISTER_OP(Dropout)
     .describe("Applies dropout: in training mode (or always with mode='always') each element is zeroed "
               "with probability p and the others are scaled by 1/(1-p); `axes` shares one mask value "
@@ -131,7 +181,9 @@ MX_REGISTER_OP(Dropout)
     .float_dtypes()
     .inplace({{0, 0}})
     .needs_rng()
-    .differentiable(false)
-    .cpu(dropout_cpu);
+    .cpu(dropout_cpu)
+    .gradient([](GradBuilder& b, const GradArgs& a) {
+      return std::vector<GradValue>{b.call1("_backward_Dropout", {a.ograds[0]}, backward_params(a))};
+    });
 
 }  // namespace mx
