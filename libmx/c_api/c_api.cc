@@ -209,12 +209,6 @@ mx::NDArray recorded_op(const char* op, const mx::NDArray& in, const mx::ParamLi
   return out[0];
 }
 
-std::string shape_text(const mx::Shape& s) {
-  std::string t = "(";
-  for (int i = 0; i < s.ndim(); ++i) t += (i ? "," : "") + std::to_string(s[i]);
-  return t + (s.ndim() == 1 ? ",)" : ")");
-}
-
 }  // namespace
 
 extern "C" {
@@ -358,7 +352,7 @@ MX_API int mx_ndarray_reshape(mx_ndarray* arr, const int64_t* shape, int ndim, m
   const mx::NDArray& a = get(arr);
   check_out(out, "out");
   mx::NDArray v = a.reshape(make_shape(shape, ndim));
-  if (view_needs_op(a)) v = recorded_op("Reshape", a, {{"shape", shape_text(v.shape())}});
+  if (view_needs_op(a)) v = recorded_op("Reshape", a, {{"shape", mx::tuple_param(v.shape())}});
   *out = mx::capi::new_handle(std::move(v));
   MX_API_END();
 }
@@ -382,7 +376,7 @@ MX_API int mx_ndarray_at(mx_ndarray* arr, int64_t idx, mx_ndarray** out) {
   if (view_needs_op(a)) {
     int64_t i = idx < 0 ? idx + a.shape()[0] : idx;
     mx::NDArray row = recorded_op("slice_axis", a, {{"axis", "0"}, {"begin", std::to_string(i)}, {"end", std::to_string(i + 1)}});
-    v = recorded_op("Reshape", row, {{"shape", shape_text(v.shape())}});
+    v = recorded_op("Reshape", row, {{"shape", mx::tuple_param(v.shape())}});
   }
   *out = mx::capi::new_handle(std::move(v));
   MX_API_END();

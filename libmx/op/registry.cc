@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <mutex>
 #include <unordered_map>
@@ -472,6 +473,22 @@ ParamsPtr Params::parse(const OpDef& op, const std::vector<std::pair<std::string
 }
 
 ParamsPtr Params::defaults(const OpDef& op) { return parse(op, {}); }
+
+// ------------------------------------------------------------------ writing parameter values
+std::string tuple_param(const Shape& s) {
+  std::string t = "(";
+  for (int i = 0; i < s.ndim(); ++i) {
+    if (i) t += ", ";
+    t += s[i] == kNoneDim ? std::string("None") : std::to_string(s[i]);
+  }
+  return t + (s.ndim() == 1 ? ",)" : ")");
+}
+
+std::string float_param(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%.17g", v);
+  return buf;
+}
 
 // ------------------------------------------------------------------ inference helpers
 void infer_same_shape(const Params& p, std::vector<Shape>* in, std::vector<Shape>* out) {

@@ -226,6 +226,12 @@ const std::vector<std::string>& op_names();
 // used, so gradients can live apart from the forward kernels). Returns 0; a use for static init.
 int register_gradient(const std::string& name, GradFn fn);
 
+// ------------------------------------------------------------------ writing parameter values
+// MXNet text of a tuple ("(1, 2)", "(3,)", "()"; kNoneDim entries as None) and of a number (exact:
+// 17 significant digits), for ops that call other ops (gradients, recorded views).
+std::string tuple_param(const Shape& s);
+std::string float_param(double v);
+
 // ------------------------------------------------------------------ common inference helpers
 // All inputs and outputs share one shape (elementwise ops). Unknown entries are filled.
 void infer_same_shape(const Params& p, std::vector<Shape>* in, std::vector<Shape>* out);

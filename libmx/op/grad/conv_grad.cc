@@ -21,6 +21,7 @@
 #include "kernels/cpu/blas.h"
 #include "op/kernel_util.h"
 #include "op/nn/im2col.h"
+#include "op/nn/pool_geom.h"
 #include "op/registry.h"
 #include "op/shape_copy.h"
 
@@ -342,71 +343,6 @@ MX_REGISTER_GRADIENT(Deconvolution, [](GradBuilder& b, const GradArgs& a) {
 });
 
 // ------------------------------------------------------------------ Pooling
-enum class PoolType { kMax, kAvg, kSum, kLp };
-
-struct PoolSetup {
-  SpatialGeom g;
-  PoolType type = PoolType::kMax;
-  int64_t planes = 0;
-  bool include_pad = true;
-  int64_t p_value = 0;
-};
-
-// The forward op's window geometry (see nn/pooling.cc).
-PoolSetup pool_setup(const Params& p, const Shape& data) {
-  const char* op = "_backward_Pooling";
-  PoolSetup ps;
-  SpatialGeom& g = ps.g;
-  const int dn = data.ndim();
-  MX_CHECK(dn >= 3 && dn <= 5, kShape, op, ": data must be 3-d, 4-d or 5-d, got ", data.str());
-  check_layout(op, p, dn);
-  const std::string& t = p.get_string("pool_type");
-  ps.type = t == "max" ? PoolType::kMax : t == "avg" ? PoolType::kAvg : t == "sum" ? PoolType::kSum : PoolType::kLp;
-  if (ps.type == PoolType::kLp) {
-    MX_CHECK(!p.is_none("p_value"), kInvalidArgument, op, ": pool_type='lp' needs p_value");
-    ps.p_value = p.get_int("p_value");
-    MX_CHECK(ps.p_value >= 1, kInvalidArgument, op, ": p_value must be a positive integer, got ", ps.p_value);
-  }
-  ps.include_pad = p.is_none("count_include_pad") ? true : p.get_bool("count_include_pad");
-  ps.planes = data[0] * data[1];
-  const std::string& conv = p.get_string("pooling_convention");
-  const int nd = dn - 2;
-  g.nd = nd;
-  if (p.get_bool("global_pool")) {
-    for (int i = 3 - nd; i < 3; ++i) {
-      g.in[i] = data[i - 3 + dn];
-      g.k[i] = g.in[i];
-      g.out[i] = 1;
-    }
-    return ps;
-  }
-  const Shape& k = p.get_shape("kernel");
-  MX_CHECK(k.ndim() == nd, kShape, op, ": kernel=", k.str(), " does not match data ", data.str());
-  spatial_param(op, p, "kernel", nd, 1, 1, g.k);
-  spatial_param(op, p, "stride", nd, 1, 1, g.s);
-  spatial_param(op, p, "pad", nd, 0, 0, g.p);
-  if (conv == "same") MX_CHECK(nd == 1 && g.p[2] == 0, kShape, op, ": pooling_convention='same' is 1-d without pad");
-  for (int i = 3 - nd; i < 3; ++i) {
-    g.in[i] = data[i - 3 + dn];
-    const int64_t padded = g.in[i] + 2 * g.p[i];
-    MX_CHECK(g.k[i] <= padded, kShape, op, ": kernel=", k.str(), " exceeds the padded input ", data.str());
-    if (conv == "valid") g.out[i] = 1 + (padded - g.k[i]) / g.s[i];
-    else if (conv == "full") g.out[i] = 1 + (padded - g.k[i] + g.s[i] - 1) / g.s[i];
-    else g.out[i] = (g.in[i] + g.s[i] - 1) / g.s[i];
-  }
-  return ps;
-}
-
-struct Span {
-  int64_t lo, hi, full;
-};
-
-inline Span span(const SpatialGeom& g, int i, int64_t o) {
-  const int64_t st = o * g.s[i] - g.p[i];
-  const int64_t en = std::min(st + g.k[i], g.in[i] + g.p[i]);
-  return {std::max<int64_t>(st, 0), std::min(en, g.in[i]), en - st};
-}
-
 // dx for each plane: every window sends its output gradient back to the elements it read.
 template <typename T>
 void pool_backward(const PoolSetup& ps, const T* gy, const T* x, const T* y, T* gx) {
@@ -502,7 +438,7 @@ OpDef& reg_pool_backward = register_op("_backward_Pooling")
       for (const Shape& s : *in)
         if (!s.known()) return;
       const Shape& d = (*in)[1];
-      PoolSetup ps = pool_setup(p, d);
+      PoolSetup ps = pool_setup("_backward_Pooling", p, d);
       Shape o{d[0], d[1]};
       for (int i = 3 - ps.g.nd; i < 3; ++i) o.push_back(ps.g.out[i]);
       MX_CHECK((*in)[0] == o && (*in)[2] == o, kShape, "_backward_Pooling: ograd ", (*in)[0].str(), " and out_data ",
@@ -511,7 +447,7 @@ OpDef& reg_pool_backward = register_op("_backward_Pooling")
     })
     .infer_type([](const Params&, std::vector<DType>* in, std::vector<DType>* out) { (*out)[0] = (*in)[0]; })
     .cpu([](const OpContext&, const Params& p, const std::vector<TBlob>& in, const std::vector<TBlob>& out) {
-      PoolSetup ps = pool_setup(p, in[1].shape);
+      PoolSetup ps = pool_setup("_backward_Pooling", p, in[1].shape);
       if (out[0].size() == 0) return;
       MX_FLOAT_DTYPE_SWITCH(in[1].dtype, T, {
         pool_backward<T>(ps, in[0].ptr<T>(), in[1].ptr<T>(), in[2].ptr<T>(), out[0].ptr<T>());

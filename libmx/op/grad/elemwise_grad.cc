@@ -12,12 +12,7 @@ namespace {
 using V = GradValue;
 using Vs = std::vector<GradValue>;
 
-std::string num(double v) {
-  char buf[64];
-  std::snprintf(buf, sizeof(buf), "%.17g", v);
-  return buf;
-}
-ParamList scalar(double s) { return {{"scalar", num(s)}}; }
+ParamList scalar(double s) { return {{"scalar", float_param(s)}}; }
 double sc(const GradArgs& a) { return a.params.get_float("scalar"); }
 
 V mul(GradBuilder& b, V x, V y) { return b.call1("elemwise_mul", {x, y}); }
@@ -174,12 +169,7 @@ ParamList reduce_params(const GradArgs& a, bool mean) {
   ParamList pl{{"keepdims", a.params.get_bool("keepdims") ? "True" : "False"},
                {"exclude", a.params.get_bool("exclude") ? "True" : "False"},
                {"mean", mean ? "True" : "False"}};
-  if (!a.params.is_none("axis")) {
-    const Shape& ax = a.params.get_shape("axis");
-    std::string t = "(";
-    for (int i = 0; i < ax.ndim(); ++i) t += (i ? "," : "") + std::to_string(ax[i]);
-    pl.push_back({"axis", t + (ax.ndim() == 1 ? ",)" : ")")});
-  }
+  if (!a.params.is_none("axis")) pl.push_back({"axis", tuple_param(a.params.get_shape("axis"))});
   return pl;
 }
 MX_REGISTER_GRADIENT(sum, [](GradBuilder& b, const GradArgs& a) {

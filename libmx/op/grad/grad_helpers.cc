@@ -137,12 +137,7 @@ MX_REGISTER_OP(_reduce_grad_spread)
       // d/d(ograd) of the spread is the reduction itself, shaped like ograd.
       const char* red = a.params.get_bool("mean") ? "mean" : "sum";
       ParamList pl{{"keepdims", "True"}, {"exclude", a.params.get_bool("exclude") ? "True" : "False"}};
-      if (!a.params.is_none("axis")) {
-        const Shape& ax = a.params.get_shape("axis");
-        std::string t = "(";
-        for (int i = 0; i < ax.ndim(); ++i) t += (i ? "," : "") + std::to_string(ax[i]);
-        pl.push_back({"axis", t + (ax.ndim() == 1 ? ",)" : ")")});
-      }
+      if (!a.params.is_none("axis")) pl.push_back({"axis", tuple_param(a.params.get_shape("axis"))});
       GradValue r = b.call1(red, {a.ograds[0]}, pl);
       return std::vector<GradValue>{b.call1("reshape_like", {r, a.inputs[0]}), GradValue{}};
     });

@@ -22,12 +22,7 @@ namespace {
 using V = GradValue;
 using Vs = std::vector<GradValue>;
 
-std::string num(double v) {
-  char buf[64];
-  std::snprintf(buf, sizeof(buf), "%.17g", v);
-  return buf;
-}
-ParamList scalar(double s) { return {{"scalar", num(s)}}; }
+ParamList scalar(double s) { return {{"scalar", float_param(s)}}; }
 
 V mul(GradBuilder& b, V x, V y) { return b.call1("elemwise_mul", {x, y}); }
 V add(GradBuilder& b, V x, V y) { return b.call1("elemwise_add", {x, y}); }

@@ -46,11 +46,7 @@ int64_t grain_for(int64_t work_per_item) {
 
 std::string b2s(bool v) { return v ? "True" : "False"; }
 std::string i2s(int64_t v) { return std::to_string(v); }
-std::string f2s(double v) {
-  char buf[64];
-  std::snprintf(buf, sizeof(buf), "%.17g", v);
-  return buf;
-}
+std::string f2s(double v) { return float_param(v); }
 
 bool mean_var(const Params& p) { return p.get_bool("output_mean_var"); }
 

@@ -116,15 +116,12 @@ MX_REGISTER_GRADIENT(Pad, [](GradBuilder& b, const GradArgs& a) {
   MX_CHECK(mode == "constant", kUnsupported, "Pad: the gradient of mode='", mode,
            "' is not supported (only mode='constant')");
   const Shape& pw = a.params.get_shape("pad_width");
-  std::string begin = "(", end = "(";
+  Shape begin, end;  // cut each axis's padding off the gradient
   for (int i = 0; i + 1 < pw.ndim(); i += 2) {
-    begin += (i ? "," : "") + std::to_string(pw[i]);
-    end += (i ? "," : "") + (pw[i + 1] > 0 ? std::to_string(-pw[i + 1]) : std::string("None"));
+    begin.push_back(pw[i]);
+    end.push_back(pw[i + 1] > 0 ? -pw[i + 1] : kNoneDim);
   }
-  const bool one = pw.ndim() == 2;
-  begin += one ? ",)" : ")";
-  end += one ? ",)" : ")";
-  return Vs{b.call1("slice", {a.ograds[0]}, {{"begin", begin}, {"end", end}})};
+  return Vs{b.call1("slice", {a.ograds[0]}, {{"begin", tuple_param(begin)}, {"end", tuple_param(end)}})};
 });
 
 MX_REGISTER_GRADIENT(reverse, [](GradBuilder& b, const GradArgs& a) {

@@ -25,15 +25,9 @@ MX_REGISTER_GRADIENT(reshape_like, [](GradBuilder& b, const GradArgs& a) {
 MX_REGISTER_GRADIENT(transpose, [](GradBuilder& b, const GradArgs& a) {
   const Shape& axes = a.params.get_shape("axes");
   if (axes.ndim() == 0) return Vs{b.call1("transpose", {a.ograds[0]})};  // reversal is its own inverse
-  std::vector<int64_t> inv(axes.ndim());
-  for (int i = 0; i < axes.ndim(); ++i) {
-    int64_t ax = axes[i] < 0 ? axes[i] + axes.ndim() : axes[i];
-    inv[static_cast<size_t>(ax)] = i;
-  }
-  std::string t = "(";
-  for (size_t i = 0; i < inv.size(); ++i) t += (i ? "," : "") + std::to_string(inv[i]);
-  t += inv.size() == 1 ? ",)" : ")";
-  return Vs{b.call1("transpose", {a.ograds[0]}, {{"axes", t}})};
+  Shape inv = Shape::filled(axes.ndim(), 0);
+  for (int i = 0; i < axes.ndim(); ++i) inv[static_cast<int>(axes[i] < 0 ? axes[i] + axes.ndim() : axes[i])] = i;
+  return Vs{b.call1("transpose", {a.ograds[0]}, {{"axes", tuple_param(inv)}})};
 });
 
 // Range [begin, end) of slice_axis along `axis` of a dim of size n (None end = n; negatives wrap).

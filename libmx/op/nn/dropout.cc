@@ -131,12 +131,10 @@ void dropout_backward_cpu(const OpContext& ctx, const Params& p, const std::vect
 
 ParamList backward_params(const GradArgs& a) {
   const Params& p = a.params;
-  const Shape& axes = p.get_shape("axes");
-  std::string t = "(";
-  for (int i = 0; i < axes.ndim(); ++i) t += (i ? "," : "") + std::to_string(axes[i]);
-  t += axes.ndim() == 1 ? ",)" : ")";
   const bool active = a.is_train || p.get_string("mode") == "always";
-  return {{"p", std::to_string(p.get_float("p"))}, {"axes", t}, {"active", active ? "True" : "False"},
+  // p exactly as the forward read it: the replayed mask compares draws against 1 - p.
+  return {{"p", float_param(p.get_float("p"))}, {"axes", tuple_param(p.get_shape("axes"))},
+          {"active", active ? "True" : "False"},
           {"rng_seed", std::to_string(a.rng_seed)}, {"rng_stream", std::to_string(a.rng_stream)}};
 }
 

@@ -14,94 +14,20 @@
 
 #include "op/kernel_util.h"
 #include "op/nn/im2col.h"
+#include "op/nn/pool_geom.h"
 #include "op/registry.h"
 #include "op/shape_copy.h"
 
 namespace mx {
 namespace {
 
-enum class PoolType { kMax, kAvg, kSum, kLp };
-
-struct PoolSetup {
-  SpatialGeom g;
-  PoolType type = PoolType::kMax;
-  int64_t planes = 0;  // N * C
-  bool include_pad = true;
-  int64_t p_value = 0;
-};
-
-PoolSetup pool_setup(const Params& p, const Shape& data) {
-  PoolSetup ps;
-  SpatialGeom& g = ps.g;
-  const int dn = data.ndim();
-  MX_CHECK(dn >= 3 && dn <= 5, kShape, "Pooling: data must be 3-d (N, C, w), 4-d (N, C, h, w) or 5-d (N, C, d, h, w), got ",
-           data.str());
-  check_layout("Pooling", p, dn);
-  const std::string& t = p.get_string("pool_type");
-  ps.type = t == "max" ? PoolType::kMax : t == "avg" ? PoolType::kAvg : t == "sum" ? PoolType::kSum : PoolType::kLp;
-  if (ps.type == PoolType::kLp) {
-    MX_CHECK(!p.is_none("p_value"), kInvalidArgument, "Pooling: pool_type='lp' needs p_value");
-    ps.p_value = p.get_int("p_value");
-    MX_CHECK(ps.p_value >= 1, kInvalidArgument, "Pooling: p_value must be a positive integer, got ", ps.p_value);
-  }
-  ps.include_pad = p.is_none("count_include_pad") ? true : p.get_bool("count_include_pad");
-  ps.planes = data[0] * data[1];
-  const std::string& conv = p.get_string("pooling_convention");
-  const int nd = dn - 2;
-  g.nd = nd;
-  if (p.get_bool("global_pool")) {
-    for (int i = 3 - nd; i < 3; ++i) {
-      g.in[i] = data[i - 3 + dn];
-      g.k[i] = g.in[i];
-      g.out[i] = 1;
-    }
-    return ps;
-  }
-  const Shape& k = p.get_shape("kernel");
-  MX_CHECK(k.ndim() >= 1, kInvalidArgument, "Pooling: kernel is required unless global_pool=True");
-  MX_CHECK(k.ndim() == nd, kShape, "Pooling: kernel=", k.str(), " has ", k.ndim(), " entries but data ", data.str(),
-           " has ", nd, " spatial dims");
-  spatial_param("Pooling", p, "kernel", nd, 1, 1, g.k);
-  spatial_param("Pooling", p, "stride", nd, 1, 1, g.s);
-  spatial_param("Pooling", p, "pad", nd, 0, 0, g.p);
-  if (conv == "same") {
-    MX_CHECK(nd == 1, kShape, "Pooling: pooling_convention='same' supports 1-d pooling only (data (N, C, w)), got ",
-             data.str());
-    MX_CHECK(g.p[2] == 0, kInvalidArgument, "Pooling: pooling_convention='same' does not take pad");
-  }
-  for (int i = 3 - nd; i < 3; ++i) {
-    g.in[i] = data[i - 3 + dn];
-    const int64_t padded = g.in[i] + 2 * g.p[i];
-    MX_CHECK(g.k[i] <= padded, kShape, "Pooling: kernel=", k.str(), " exceeds the padded input (data ", data.str(),
-             ", pad ", p.get_shape("pad").str(), ")");
-    if (conv == "valid") {
-      g.out[i] = 1 + (padded - g.k[i]) / g.s[i];
-    } else if (conv == "full") {
-      g.out[i] = 1 + (padded - g.k[i] + g.s[i] - 1) / g.s[i];
-    } else {  // same: out = ceil(in / stride); windows start at o * stride and are cut at the end
-      g.out[i] = (g.in[i] + g.s[i] - 1) / g.s[i];
-    }
-  }
-  return ps;
-}
-
 void pool_shape(const Params& p, std::vector<Shape>* in, std::vector<Shape>* out) {
   const Shape& d = (*in)[0];
   if (!d.known()) return;
-  PoolSetup ps = pool_setup(p, d);
+  PoolSetup ps = pool_setup("Pooling", p, d);
   Shape o{d[0], d[1]};
   for (int i = 3 - ps.g.nd; i < 3; ++i) o.push_back(ps.g.out[i]);
   assign_shape("Pooling", out, 0, o);
-}
-
-struct Span {
-  int64_t lo, hi, full;  // elements read [lo, hi); window size counting padding
-};
-
-inline Span span(const SpatialGeom& g, int i, int64_t o) {
-  const int64_t st = o * g.s[i] - g.p[i];
-  const int64_t en = std::min(st + g.k[i], g.in[i] + g.p[i]);
-  return {std::max<int64_t>(st, 0), std::min(en, g.in[i]), en - st};
 }
 
 template <typename T>
@@ -151,7 +77,7 @@ void pool_forward(const PoolSetup& ps, const T* x, T* y) {
 }
 
 void pool_cpu(const OpContext&, const Params& p, const std::vector<TBlob>& in, const std::vector<TBlob>& out) {
-  PoolSetup ps = pool_setup(p, in[0].shape);
+  PoolSetup ps = pool_setup("Pooling", p, in[0].shape);
   if (out[0].size() == 0) return;
   MX_FLOAT_DTYPE_SWITCH(in[0].dtype, T, { pool_forward<T>(ps, in[0].ptr<T>(), out[0].ptr<T>()); });
 }
