@@ -180,8 +180,12 @@ void invoke_impl(const mx::OpDef& def, const mx::ParamsPtr& params, int num_inpu
   sc.busy = true;
   std::vector<mx::NDArray>& in = sc.in;
   std::vector<mx::NDArray>& out = sc.out;
+  // Callers see the visible outputs only; hidden ones (kept by autograd) are allocated here.
+  const int visible = def.num_visible_outputs(*params);
+  MX_CHECK(num_outputs == visible, kInvalidArgument, "operator ", def.name(), " produces ", visible,
+           " output(s), got ", num_outputs, " output slot(s)");
   for (int i = 0; i < num_inputs; ++i) in.push_back(get(inputs[i], "input array"));
-  out.resize(num_outputs);
+  out.resize(def.num_outputs(*params));
   for (int i = 0; i < num_outputs; ++i)
     if (outputs[i]) out[i] = get(outputs[i], "output array");
   mx::invoke(def, params, in, &out);
@@ -482,7 +486,7 @@ MX_API int mx_op_arity(const mx_op* op, const mx_op_params* params, int* num_inp
   MX_API_BEGIN();
   const mx::OpDef& def = get_op(op);
   mx::ParamsPtr p = get_params(op, params);
-  int ni = def.num_inputs(*p), no = def.num_outputs(*p);
+  int ni = def.num_inputs(*p), no = def.num_visible_outputs(*p);
   if (num_inputs) *num_inputs = ni;
   if (num_outputs) *num_outputs = no;
   MX_API_END();
@@ -510,7 +514,7 @@ MX_API int mx_op_invoke_by_name(const char* name, int num_params, const char* co
     kv.emplace_back(keys[i], values[i]);
   }
   mx::ParamsPtr p = mx::Params::parse(def, kv);
-  int nout = def.num_outputs(*p);
+  int nout = def.num_visible_outputs(*p);
   MX_CHECK(*num_outputs >= nout, kInvalidArgument, "operator ", def.name(), " produces ", nout,
            " outputs but the outputs array has room for ", *num_outputs);
   invoke_impl(def, p, num_inputs, inputs, nout, outputs);

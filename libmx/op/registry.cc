@@ -250,6 +250,7 @@ OpDef& OpDef::variadic_input(std::string name, std::string count_param) {
 OpDef& OpDef::num_inputs(CountFn fn) { inputs_fn_ = std::move(fn); return *this; }
 OpDef& OpDef::num_outputs(int n) { fixed_outputs_ = n; outputs_fn_ = nullptr; return *this; }
 OpDef& OpDef::num_outputs(CountFn fn) { outputs_fn_ = std::move(fn); return *this; }
+OpDef& OpDef::num_visible_outputs(CountFn fn) { visible_fn_ = std::move(fn); return *this; }
 OpDef& OpDef::output_names(std::vector<std::string> names) { output_names_ = std::move(names); return *this; }
 
 OpDef& OpDef::param(ParamDef def) {
@@ -325,6 +326,12 @@ int OpDef::num_inputs(const Params& p) const {
   return static_cast<int>(inputs_.size());
 }
 int OpDef::num_outputs(const Params& p) const { return outputs_fn_ ? outputs_fn_(p) : fixed_outputs_; }
+int OpDef::num_visible_outputs(const Params& p) const {
+  if (!visible_fn_) return num_outputs(p);
+  const int v = visible_fn_(p), n = num_outputs(p);
+  MX_CHECK(v >= 0 && v <= n, kInternal, "operator ", name_, ": ", v, " visible outputs of ", n);
+  return v;
+}
 
 ComputeFn OpDef::compute(DeviceType dev) const { return dev == DeviceType::kGPU ? gpu_ : cpu_; }
 
@@ -350,7 +357,8 @@ void OpDef::freeze() {
   std::string dts;
   for (size_t i = 0; i < dtypes_.size(); ++i) dts += (i ? "," : "") + std::string(dtype_name(dtypes_[i]));
   set("dtypes", dts);
-  set("num_outputs", outputs_fn_ ? std::string("variable") : std::to_string(fixed_outputs_));
+  set("num_outputs", outputs_fn_ || visible_fn_ ? std::string("variable") : std::to_string(fixed_outputs_));
+  set("has_hidden_outputs", visible_fn_ ? "1" : "0");
   std::string mut;
   for (size_t i = 0; i < mutate_.size(); ++i) mut += (i ? "," : "") + std::to_string(mutate_[i]);
   set("mutate_inputs", mut);

@@ -142,6 +142,9 @@ class OpDef {
   OpDef& num_outputs(int n);
   OpDef& num_outputs(CountFn fn);
   OpDef& output_names(std::vector<std::string> names);
+  // Outputs past the first fn(params) are hidden: invoke allocates and autograd keeps them (an
+  // op's saved intermediates, e.g. the RNN reserve), callers over the ABI never see them.
+  OpDef& num_visible_outputs(CountFn fn);
 
   OpDef& param(ParamDef def);
   OpDef& param_int(std::string name, std::string def, std::string doc);
@@ -181,7 +184,8 @@ class OpDef {
   const std::vector<std::string>& input_names() const { return inputs_; }
   const std::string& key_var_num_args() const { return count_param_; }
   int num_inputs(const Params& p) const;
-  int num_outputs(const Params& p) const;
+  int num_outputs(const Params& p) const;          // all outputs, hidden ones included
+  int num_visible_outputs(const Params& p) const;  // what callers see (the first ones)
   const std::vector<DType>& supported_dtypes() const { return dtypes_; }
   const std::vector<int>& mutated_inputs() const { return mutate_; }
   const std::vector<std::pair<int, int>>& inplace_pairs() const { return inplace_; }
@@ -203,6 +207,7 @@ class OpDef {
   std::vector<ParamDef> params_;
   int fixed_outputs_ = 1;
   CountFn outputs_fn_;
+  CountFn visible_fn_;
   CountFn inputs_fn_;
   InferShapeFn infer_shape_;
   InferTypeFn infer_type_;

@@ -168,6 +168,7 @@ def _docstring(info, shown_name):
 
 
 _CODE_CACHE = {}
+_RESERVED = ("out", "name", "kwargs")
 
 
 def make_function(info, fname, module):
@@ -181,7 +182,7 @@ def make_function(info, fname, module):
     for n, t, d, _doc in info.params:
         if n == info.var_count:
             continue
-        if not _ident(n) or n in info.inputs or n in ("out", "name", "kwargs"):
+        if not _ident(n) or n in info.inputs or n in _RESERVED:
             extra = True
             continue
         dv = py_default(t, d)
@@ -199,7 +200,9 @@ def make_function(info, fname, module):
         pnames.append(info.var_count)
         defaults.append(None)
     else:
-        in_names = [n if _ident(n) else "in%d" % i for i, n in enumerate(info.inputs)]
+        # An input named like a reserved argument (out, name) gets a trailing underscore.
+        in_names = [(n + "_" if n in _RESERVED else n) if _ident(n) else "in%d" % i
+                    for i, n in enumerate(info.inputs)]
         head = ["%s=None" % n for n in in_names] + params + ["*"]
         ins = "(%s)" % "".join("%s, " % n for n in in_names)
     sig = ", ".join(head + ["out=None", "name=None"] + (["**kwargs"] if extra else []))
