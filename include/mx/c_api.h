@@ -203,7 +203,9 @@ MX_API int mx_op_info(const mx_op* op, const char** name, const char** doc, int*
                       const char** key_var_num_args);
 
 /* Other facts about an op, by key, as strings: "dtypes" (comma-separated dtype names the op
- * computes in), "num_outputs", "mutate_inputs" (comma-separated input indices), "needs_rng"
+ * computes in), "num_outputs" (a number, or "variable" when parameters decide it: see
+ * mx_op_arity), "has_hidden_outputs" ("0"/"1": the op keeps intermediates for its gradient that
+ * callers never see), "mutate_inputs" (comma-separated input indices), "needs_rng"
  * ("0"/"1"), "differentiable" ("0"/"1"), "aliases", "category". Borrowed, valid for the process.
  * Unknown keys give MX_ERR_NOT_FOUND. */
 MX_API int mx_op_attr(const mx_op* op, const char* key, const char** value);
@@ -282,6 +284,44 @@ MX_API int mx_random_seed(uint64_t seed);
 MX_API int mx_storage_release_cached(int dev_type, int dev_id);
 /* Bytes in use by arrays and bytes held idle in the device's pool. */
 MX_API int mx_storage_stats(int dev_type, int dev_id, size_t* in_use, size_t* cached);
+
+/* ---------------------------------------------------------------- autograd: user-defined functions */
+
+/* The backward of a function recorded with mx_autograd_record_function (MXNet's
+ * autograd.Function). Called on the thread that runs mx_autograd_backward / mx_autograd_grad,
+ * inside its walk (never on an engine worker), so it may invoke ops and wait on arrays; while the
+ * walk has create_graph set, the ops it invokes are recorded, so a function whose backward uses
+ * differentiable ops can be differentiated again.
+ *  - outputs: the function's num_outputs outputs, attached to its node (so a backward computed
+ *    from them is differentiable through the function again): use these rather than keeping
+ *    handles to the outputs in user_data, which would keep the node alive from inside itself.
+ *  - ograds: num_outputs gradients of the outputs, in output order (zeros where no gradient
+ *    flows). outputs and ograds are borrowed, valid until the callback returns (libmx frees them).
+ *  - igrads: num_inputs slots, one per input, all NULL on entry. Store in a slot a new handle
+ *    (e.g. the output of mx_op_invoke) holding that input's gradient, same shape and dtype as the
+ *    input; libmx takes the handle over and frees it. A slot left NULL means no gradient.
+ *  - Return MX_OK, or a non-zero status after writing a NUL-terminated message of at most err_len
+ *    bytes (truncated) into err: backward then fails with that status (MX_ERR_INTERNAL where it
+ *    is not an MX_ERR_* code) and a message naming the function and quoting err. Handles stored
+ *    in igrads before a failure are freed by libmx. */
+typedef int (*mx_autograd_backward_fn)(void* user_data, int num_outputs, mx_ndarray* const* outputs,
+                                       mx_ndarray* const* ograds, int num_inputs, mx_ndarray** igrads,
+                                       char* err, size_t err_len);
+
+/* Records outputs, computed from inputs while recording was paused (mx_autograd_set_recording),
+ * as ONE node of the graph whose backward is fn. name (may be NULL: "custom function") names the
+ * function in error messages. Each outputs[i] handle is attached to the node in place (it must
+ * be a new array, not one of the inputs). Nothing is recorded when this thread is not recording
+ * or no input is part of a graph.
+ * Ownership of user_data: on success libmx owns it and calls release(user_data) (release may be
+ * NULL) exactly once when it no longer needs fn: when the node is freed (a backward without
+ * retain_graph, or the last array of the graph dying), or before this call returns when nothing
+ * was recorded. release may run on any thread that drops the last reference to the graph. On
+ * failure nothing is taken: release is not called. */
+MX_API int mx_autograd_record_function(const char* name, int num_inputs, mx_ndarray* const* inputs,
+                                       int num_outputs, mx_ndarray* const* outputs,
+                                       mx_autograd_backward_fn fn, void* user_data,
+                                       void (*release)(void*));
 
 #ifdef __cplusplus
 }

@@ -88,6 +88,42 @@ std::vector<std::shared_ptr<Node>> topo_order(const std::vector<NDArray>& heads)
   return order;
 }
 
+// One user-defined function node of the walk: its backward runs here, on this thread, with the
+// recording mode of the walk (so create_graph records what it invokes).
+template <typename Slot>
+void run_custom(const std::shared_ptr<Node>& node_ptr, std::vector<std::vector<NDArray>>* parts, Slot& slot) {
+  Node& node = *node_ptr;
+  const std::string& name = node.custom->name();
+  parts->resize(node.outputs.size());
+  std::vector<NDArray> ograds, outputs;
+  for (size_t i = 0; i < node.outputs.size(); ++i) {
+    outputs.push_back(node.outputs[i]);
+    outputs.back().set_ag(node_ptr, static_cast<int>(i));
+  }
+  for (size_t i = 0; i < node.outputs.size(); ++i)
+    ograds.push_back((*parts)[i].empty() ? call1("zeros_like", {node.outputs[i]}) : sum_all((*parts)[i]));
+  // Keep the function alive through its own backward even if something inside drops the node.
+  std::shared_ptr<CustomFunction> fn = node.custom;
+  bool prev_train = set_training(node.is_train);
+  struct Restore {
+    bool p;
+    ~Restore() { set_training(p); }
+  } restore{prev_train};
+  std::vector<NDArray> g = fn->backward(outputs, ograds);
+  MX_CHECK(g.size() == node.inputs.size(), kInternal, "custom function '", name, "': backward returned ", g.size(),
+           " gradients for ", node.inputs.size(), " inputs");
+  for (size_t i = 0; i < g.size(); ++i) {
+    const NDArray& in = node.inputs[i];
+    if (g[i].is_none() || !in.ag_node()) continue;
+    MX_CHECK(g[i].shape() == in.shape(), kShape, "custom function '", name, "': backward gave input ", i,
+             " a gradient of shape ", g[i].shape().str(), " but the input has shape ", in.shape().str());
+    MX_CHECK(g[i].dtype() == in.dtype(), kDType, "custom function '", name, "': backward gave input ", i,
+             " a gradient of dtype ", dtype_name(g[i].dtype()), " but the input has dtype ",
+             dtype_name(in.dtype()));
+    slot(in.ag_node().get(), in.ag_index()).push_back(g[i]);
+  }
+}
+
 // The shared walk of backward() and grad(): per-variable-node gradient sums.
 std::unordered_map<Node*, NDArray> run(const std::vector<NDArray>& heads, const std::vector<NDArray>& head_grads,
                                        bool retain_graph, bool create_graph, bool is_train) {
@@ -113,7 +149,7 @@ std::unordered_map<Node*, NDArray> run(const std::vector<NDArray>& heads, const 
   std::unordered_map<Node*, std::vector<std::vector<NDArray>>> contrib;
   auto slot = [&](Node* n, int idx) -> std::vector<NDArray>& {
     auto& v = contrib[n];
-    size_t nout = n->op ? n->outputs.size() : 1;
+    size_t nout = n->is_variable() ? 1 : n->outputs.size();
     if (v.size() < nout) v.resize(nout);
     return v[idx];
   };
@@ -127,8 +163,13 @@ std::unordered_map<Node*, NDArray> run(const std::vector<NDArray>& heads, const 
     auto found = contrib.find(node.get());
     if (found == contrib.end()) continue;
     auto& parts = found->second;
-    if (!node->op) {
+    if (node->is_variable()) {
       if (!parts[0].empty()) var_grads[node.get()] = sum_all(parts[0]);
+      continue;
+    }
+    if (node->custom) {
+      run_custom(node, &parts, slot);
+      contrib.erase(found);
       continue;
     }
     const OpDef& op = *node->op;
@@ -161,9 +202,10 @@ std::unordered_map<Node*, NDArray> run(const std::vector<NDArray>& heads, const 
   }
   if (!retain_graph) {
     for (const auto& n : order) {
-      if (!n->op) continue;
+      if (n->is_variable()) continue;
       n->inputs.clear();
       n->outputs.clear();
+      n->custom.reset();  // releases the function's state (saved tensors) now, not when the outputs die
       n->freed = true;
     }
   }
@@ -209,7 +251,7 @@ void check_inplace(const OpDef& op, const std::vector<NDArray>& inputs, const st
   }
   for (int m : op.mutated_inputs()) {
     if (m < static_cast<int>(inputs.size()))
-      MX_CHECK(!inputs[m].ag_node() || !inputs[m].ag_node()->op, kUnsupported, "operator ", op.name(),
+      MX_CHECK(!inputs[m].ag_node() || inputs[m].ag_node()->is_variable(), kUnsupported, "operator ", op.name(),
                ": input ", m, " is written in place and is part of a recorded graph");
   }
 }
@@ -228,6 +270,36 @@ void record(const OpDef& op, const ParamsPtr& params, const std::vector<NDArray>
   node->inputs = inputs;
   for (auto& o : *outputs) node->outputs.push_back(o.detached());
   for (size_t i = 0; i < outputs->size(); ++i) (*outputs)[i].set_ag(node, static_cast<int>(i));
+}
+
+bool record_function(std::shared_ptr<CustomFunction> fn, const std::vector<NDArray>& inputs,
+                     const std::vector<NDArray*>& outputs) {
+  MX_CHECK(fn != nullptr, kInvalidArgument, "record_function: no function");
+  const std::string& name = fn->name();
+  MX_CHECK(!outputs.empty(), kInvalidArgument, "custom function '", name, "' has no outputs to record");
+  for (size_t i = 0; i < outputs.size(); ++i) {
+    MX_CHECK(outputs[i] != nullptr && !outputs[i]->is_none(), kInvalidArgument, "custom function '", name,
+             "': output ", i, " is not an array");
+    const NDArray& o = *outputs[i];
+    for (size_t j = 0; j < inputs.size(); ++j)
+      MX_CHECK(!o.ag_node() || o.ag_node() != inputs[j].ag_node() || o.ag_index() != inputs[j].ag_index(),
+               kInvalidArgument, "custom function '", name, "': output ", i, " is input ", j,
+               " itself; forward must return new arrays (return a copy)");
+    for (size_t j = 0; j < i; ++j)
+      MX_CHECK(outputs[j] != outputs[i], kInvalidArgument, "custom function '", name, "': outputs ", j, " and ", i,
+               " are the same array");
+  }
+  if (!is_recording()) return false;
+  bool need = false;
+  for (const NDArray& in : inputs) need = need || in.ag_node() != nullptr;
+  if (!need) return false;
+  auto node = std::make_shared<Node>();
+  node->custom = std::move(fn);
+  node->is_train = is_training();
+  node->inputs = inputs;
+  for (NDArray* o : outputs) node->outputs.push_back(o->detached());
+  for (size_t i = 0; i < outputs.size(); ++i) outputs[i]->set_ag(node, static_cast<int>(i));
+  return true;
 }
 
 void backward(const std::vector<NDArray>& heads, const std::vector<NDArray>& head_grads, bool retain_graph,
@@ -254,7 +326,7 @@ void backward(const std::vector<NDArray>& heads, const std::vector<NDArray>& hea
 std::vector<NDArray> grad(const std::vector<NDArray>& heads, const std::vector<NDArray>& head_grads,
                           const std::vector<NDArray>& variables, bool retain_graph, bool create_graph, bool is_train) {
   for (size_t i = 0; i < variables.size(); ++i)
-    MX_CHECK(variables[i].ag_node() && !variables[i].ag_node()->op, kInvalidArgument, "variable ", i,
+    MX_CHECK(variables[i].ag_node() && variables[i].ag_node()->is_variable(), kInvalidArgument, "variable ", i,
              " was not marked for gradients (call attach_grad / mark_variables first)");
   auto var_grads = run(heads, head_grads, retain_graph, create_graph, is_train);
   std::vector<NDArray> out;

@@ -4,6 +4,7 @@
 // again when create_graph asks for higher-order gradients.
 #pragma once
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "ndarray/ndarray.h"
@@ -14,8 +15,26 @@ namespace autograd {
 
 enum GradReq : int { kNullReq = 0, kWriteReq = 1, kAddReq = 3 };  // MXNet's OpReqType numbering
 
+// A user-defined function recorded as one node (MXNet's autograd.Function): its backward is code
+// outside the op registry, run on the thread that calls backward, inside the walk, so with
+// create_graph the ops it invokes are recorded too. Destroyed (and its owner's state released)
+// when the node is freed.
+class CustomFunction {
+ public:
+  explicit CustomFunction(std::string name) : name_(std::move(name)) {}
+  virtual ~CustomFunction() = default;
+  const std::string& name() const { return name_; }
+  // Gradients of the inputs (one per input; a none array = no gradient) from the outputs (attached
+  // to the node) and their gradients (one per output, zeros where nothing flows). Throws mx::Error.
+  virtual std::vector<NDArray> backward(const std::vector<NDArray>& outputs, const std::vector<NDArray>& ograds) = 0;
+
+ private:
+  std::string name_;
+};
+
 struct Node {
-  const OpDef* op = nullptr;  // null: a variable (an array marked for gradients)
+  const OpDef* op = nullptr;  // null with no `custom` either: a variable (an array marked for gradients)
+  std::shared_ptr<CustomFunction> custom;  // a recorded user-defined function (op is null)
   ParamsPtr params;
   bool is_train = false;
   uint64_t rng_seed = 0, rng_stream = 0;  // the call's random stream (needs_rng ops)
@@ -25,6 +44,8 @@ struct Node {
   // Variables only.
   NDArray grad;
   int grad_req = kWriteReq;
+
+  bool is_variable() const { return !op && !custom; }
 };
 
 bool set_recording(bool recording);  // per thread; returns the previous value
@@ -36,6 +57,11 @@ void mark_variables(std::vector<NDArray*> vars, const std::vector<int>& reqs, co
 // Called by invoke while recording: adds a node when an input is part of a graph.
 void record(const OpDef& op, const ParamsPtr& params, const std::vector<NDArray>& inputs,
             std::vector<NDArray>* outputs, uint64_t rng_seed = 0, uint64_t rng_stream = 0);
+// Records a user-defined function: outputs (computed from inputs with recording paused) become
+// the outputs of one node whose backward is fn. Does nothing (returns false, fn is dropped) when
+// this thread is not recording or no input is part of a graph. Outputs are re-attached in place.
+bool record_function(std::shared_ptr<CustomFunction> fn, const std::vector<NDArray>& inputs,
+                     const std::vector<NDArray*>& outputs);
 // Throws when an in-place write while recording would corrupt values a graph still needs.
 void check_inplace(const OpDef& op, const std::vector<NDArray>& inputs, const std::vector<NDArray>& provided_outputs);
 

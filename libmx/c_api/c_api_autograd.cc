@@ -1,8 +1,63 @@
 // Autograd over the C ABI (see autograd/autograd.h).
+#include <memory>
+#include <string>
+
 #include "autograd/autograd.h"
 #include "c_api/c_api_internal.h"
 
 namespace {
+
+// A function recorded over the ABI: backward calls the caller's C callback with borrowed output
+// gradient handles and takes over the input gradient handles it stores.
+class CFunction : public mx::autograd::CustomFunction {
+ public:
+  CFunction(std::string name, int num_inputs, mx_autograd_backward_fn fn, void* user_data,
+            void (*release)(void*))
+      : CustomFunction(std::move(name)), num_inputs_(num_inputs), fn_(fn), user_data_(user_data), release_(release) {}
+  ~CFunction() override {
+    if (release_) release_(user_data_);
+  }
+  // From now on, destroying the function releases the caller's state.
+  void own(void (*release)(void*)) { release_ = release; }
+  CFunction(const CFunction&) = delete;
+  CFunction& operator=(const CFunction&) = delete;
+
+  std::vector<mx::NDArray> backward(const std::vector<mx::NDArray>& outputs,
+                                    const std::vector<mx::NDArray>& ograds) override {
+    // Handles are freed however this ends (the callback may fail or libmx may throw).
+    struct Handles {
+      std::vector<mx_ndarray*> h;
+      ~Handles() {
+        for (mx_ndarray* x : h)
+          if (x) mx::capi::free_handle(x);
+      }
+    } out, og, ig;
+    for (const mx::NDArray& o : outputs) out.h.push_back(mx::capi::new_handle(o));
+    for (const mx::NDArray& g : ograds) og.h.push_back(mx::capi::new_handle(g));
+    ig.h.assign(num_inputs_, nullptr);
+    char err[1024];
+    err[0] = 0;
+    int rc = fn_(user_data_, static_cast<int>(og.h.size()), out.h.data(), og.h.data(), num_inputs_, ig.h.data(), err,
+                 sizeof err);
+    err[sizeof err - 1] = 0;
+    if (rc != MX_OK) {
+      mx::ErrorCode code = rc >= MX_ERR_INVALID_ARGUMENT && rc <= MX_ERR_HANDLE ? static_cast<mx::ErrorCode>(rc)
+                                                                              : mx::ErrorCode::kInternal;
+      mx::throw_error(code, mx::str("custom function '", name(), "' failed in backward (status ", rc, "): ",
+                                    err[0] ? err : "(no message)"));
+    }
+    std::vector<mx::NDArray> grads(num_inputs_);
+    for (int i = 0; i < num_inputs_; ++i)
+      if (ig.h[i]) grads[i] = mx::capi::get(ig.h[i], "input gradient returned by the backward callback");
+    return grads;
+  }
+
+ private:
+  int num_inputs_;
+  mx_autograd_backward_fn fn_;
+  void* user_data_;
+  void (*release_)(void*);
+};
 
 std::vector<mx::NDArray> arrays(int n, mx_ndarray* const* h, const char* what, bool allow_null) {
   MX_CHECK(n >= 0, kInvalidArgument, "negative count of ", what);
@@ -72,12 +127,37 @@ MX_API int mx_autograd_grad(int nh, mx_ndarray* const* heads, mx_ndarray* const*
   MX_API_END();
 }
 
+MX_API int mx_autograd_record_function(const char* name, int num_inputs, mx_ndarray* const* inputs,
+                                       int num_outputs, mx_ndarray* const* outputs, mx_autograd_backward_fn fn,
+                                       void* user_data, void (*release)(void*)) {
+  MX_API_BEGIN();
+  std::string fname = name ? name : "custom function";
+  MX_CHECK(fn != nullptr, kInvalidArgument, "custom function '", fname, "': the backward callback is NULL");
+  MX_CHECK(num_outputs > 0, kInvalidArgument, "custom function '", fname, "': num_outputs is ", num_outputs,
+           ", it needs at least one output");
+  std::vector<mx::NDArray> in = arrays(num_inputs, inputs, "input array", false);
+  MX_CHECK(outputs != nullptr, kInvalidArgument, "output array is NULL");
+  std::vector<mx::NDArray*> out;
+  for (int i = 0; i < num_outputs; ++i) {
+    mx::capi::get(outputs[i], "output array");
+    out.push_back(&outputs[i]->arr);
+  }
+  // Built last: from here on a failure destroys the function, which would call release.
+  // Built without release: a failure below destroys it without touching the caller's state.
+  auto f = std::make_shared<CFunction>(fname, num_inputs, fn, user_data, nullptr);
+  mx::autograd::record_function(f, in, out);
+  // Recorded or not, the caller's state now belongs to libmx (released when f's last owner dies:
+  // here when nothing was recorded, else with the node).
+  f->own(release);
+  MX_API_END();
+}
+
 MX_API int mx_ndarray_get_grad(mx_ndarray* arr, mx_ndarray** out) {
   MX_API_BEGIN();
   const mx::NDArray& a = mx::capi::get(arr);
   mx::capi::check_out(out, "out");
   const auto& n = a.ag_node();
-  *out = (n && !n->op && !n->grad.is_none()) ? mx::capi::new_handle(n->grad) : nullptr;
+  *out = (n && n->is_variable() && !n->grad.is_none()) ? mx::capi::new_handle(n->grad) : nullptr;
   MX_API_END();
 }
 
