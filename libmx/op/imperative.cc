@@ -98,10 +98,17 @@ void invoke(const OpDef& op, const ParamsPtr& params, const std::vector<NDArray>
     in_s[i] = inputs[i].shape();
     in_t[i] = inputs[i].dtype();
   }
-  if (op.shape_fn()) op.shape_fn()(p, &in_s, &out_s);
-  else infer_same_shape(p, &in_s, &out_s);
-  if (op.type_fn()) op.type_fn()(p, &in_t, &out_t);
-  else infer_same_type(p, &in_t, &out_t);
+  try {
+    if (op.shape_fn()) op.shape_fn()(p, &in_s, &out_s);
+    else infer_same_shape(p, &in_s, &out_s);
+    if (op.type_fn()) op.type_fn()(p, &in_t, &out_t);
+    else infer_same_type(p, &in_t, &out_t);
+  } catch (const Error& e) {
+    // Shared helpers (normalize_axis, ...) do not know the op: name it.
+    if (std::string(e.what()).find(op.name()) == std::string::npos)
+      throw Error(e.code(), "operator " + op.name() + ": " + e.what());
+    throw;
+  }
   for (int i = 0; i < nout; ++i) {
     MX_CHECK(out_s[i].known(), kInternal, "operator ", op.name(), ": could not infer the shape of output ", i);
     MX_CHECK(out_t[i] != kUnknownDType, kInternal, "operator ", op.name(), ": could not infer the dtype of output ", i);

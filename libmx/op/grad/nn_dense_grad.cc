@@ -101,7 +101,14 @@ MX_REGISTER_GRADIENT(LeakyReLU, [](GradBuilder& b, const GradArgs& a) {
     V pdf = mul_s(b, b.call1("exp", {mul_s(b, mul(b, x, x), -0.5)}), 0.39894228040143267794);
     return Vs{mul(b, og, add(b, cdf, mul(b, x, pdf)))};
   }
-  MX_CHECK(t != "rrelu", kUnsupported, "LeakyReLU: the gradient of act_type='rrelu' is not supported");
+  if (t == "rrelu") {  // replays the forward's random slopes (misc_grad2.cc)
+    return Vs{b.call1("_backward_LeakyReLU_rrelu", {og, x},
+                      {{"lower_bound", float_param(a.params.get_float("lower_bound"))},
+                       {"upper_bound", float_param(a.params.get_float("upper_bound"))},
+                       {"active", a.is_train ? "True" : "False"},
+                       {"rng_seed", std::to_string(a.rng_seed)},
+                       {"rng_stream", std::to_string(a.rng_stream)}})};
+  }
   V m = pos_mask(b, x), n = rsub_s(b, m, 1.0);  // x > 0, x <= 0
   if (t == "leaky") return Vs{mul(b, og, add_s(b, mul_s(b, m, 1.0 - slope), slope))};
   if (t == "elu") return Vs{mul(b, og, add(b, m, mul(b, n, mul_s(b, b.call1("exp", {x}), slope))))};
@@ -180,8 +187,6 @@ struct SoftmaxArgs {
 };
 
 SoftmaxArgs softmax_args(const GradArgs& a, const char* op) {
-  MX_CHECK(a.params.is_none("use_length") || !a.params.get_bool("use_length"), kUnsupported, op,
-           ": the gradient with use_length=True is not supported");
   const double t = a.params.is_none("temperature") ? 1.0 : a.params.get_float("temperature");
   return SoftmaxArgs{"(" + std::to_string(a.params.get_int("axis")) + ",)", 1.0 / t};
 }
@@ -196,20 +201,35 @@ V softmax_back(GradBuilder& b, V y, V og, const std::string& axis, double s) {
   return mul_s(b, mul(b, y, c), s);
 }
 
+bool with_length(const GradArgs& a) { return !a.params.is_none("use_length") && a.params.get_bool("use_length"); }
+
+// Masked positions (use_length) output 0 in softmax/softmin, so y * (...) vanishes there; the length
+// input gets no gradient.
+Vs softmax_grads(const GradArgs& a, V g) { return with_length(a) ? Vs{g, V{}} : Vs{g}; }
+
 MX_REGISTER_GRADIENT(softmax, [](GradBuilder& b, const GradArgs& a) {
   SoftmaxArgs s = softmax_args(a, "softmax");
-  return Vs{softmax_back(b, a.outputs[0], a.ograds[0], s.axis, s.inv_t)};
+  return softmax_grads(a, softmax_back(b, a.outputs[0], a.ograds[0], s.axis, s.inv_t));
 });
 MX_REGISTER_GRADIENT(softmin, [](GradBuilder& b, const GradArgs& a) {
   SoftmaxArgs s = softmax_args(a, "softmin");
-  return Vs{softmax_back(b, a.outputs[0], a.ograds[0], s.axis, -s.inv_t)};
+  return softmax_grads(a, softmax_back(b, a.outputs[0], a.ograds[0], s.axis, -s.inv_t));
 });
 MX_REGISTER_GRADIENT(log_softmax, [](GradBuilder& b, const GradArgs& a) {
-  // y = s x - logsumexp(s x): dx = s (og - exp(y) sum(og)).
+  // y = s x - logsumexp(s x): dx = s (og - exp(y) sum(og)); with use_length, over the kept entries
+  // only (mask: 1 where softmax of zeros under the same lengths is positive).
   SoftmaxArgs s = softmax_args(a, "log_softmax");
-  V og = a.ograds[0];
+  V og = a.ograds[0], mask;
+  if (with_length(a)) {
+    V u = b.call1("softmax", {b.call1("zeros_like", {a.inputs[0]}), a.inputs[1]},
+                  {{"axis", std::to_string(a.params.get_int("axis"))}, {"use_length", "True"}});
+    mask = pos_mask(b, u);
+    og = mul(b, og, mask);
+  }
   V c = b.call1("broadcast_mul", {b.call1("exp", {a.outputs[0]}), sum_keep(b, og, s.axis)});
-  return Vs{mul_s(b, b.call1("elemwise_sub", {og, c}), s.inv_t)};
+  V g = mul_s(b, b.call1("elemwise_sub", {og, c}), s.inv_t);
+  if (with_length(a)) g = mul(b, g, mask);
+  return softmax_grads(a, g);
 });
 
 // ------------------------------------------------------------------ softmax_cross_entropy

@@ -113,8 +113,9 @@ MX_REGISTER_GRADIENT(slice, [](GradBuilder& b, const GradArgs& a) {
 
 MX_REGISTER_GRADIENT(Pad, [](GradBuilder& b, const GradArgs& a) {
   const std::string& mode = a.params.get_string("mode");
-  MX_CHECK(mode == "constant", kUnsupported, "Pad: the gradient of mode='", mode,
-           "' is not supported (only mode='constant')");
+  if (mode != "constant")  // edge/reflect: sum the copies back (misc_grad2.cc)
+    return Vs{b.call1("_backward_Pad", {a.ograds[0], a.inputs[0]},
+                      {{"mode", mode}, {"pad_width", tuple_param(a.params.get_shape("pad_width"))}})};
   const Shape& pw = a.params.get_shape("pad_width");
   Shape begin, end;  // cut each axis's padding off the gradient
   for (int i = 0; i + 1 < pw.ndim(); i += 2) {

@@ -48,7 +48,7 @@ PoolSetup pool_setup(const char* op, const Params& p, const Shape& data) {
     g.in[i] = data[i - 3 + dn];
     const int64_t padded = g.in[i] + 2 * g.p[i];
     MX_CHECK(g.k[i] <= padded, kShape, op, ": kernel=", k.str(), " exceeds the padded input (data ", data.str(),
-             ", pad ", p.get_shape("pad").str(), ")");
+             ", pad ", g.p[i], " on each side of that axis)");
     if (conv == "valid") {
       g.out[i] = 1 + (padded - g.k[i]) / g.s[i];
     } else if (conv == "full") {
