@@ -323,6 +323,13 @@ MX_API int mx_autograd_record_function(const char* name, int num_inputs, mx_ndar
                                        mx_autograd_backward_fn fn, void* user_data,
                                        void (*release)(void*));
 
+/* The "fresh gradient" flag of a marked array: set by mx_autograd_backward when it writes the
+ * array's gradient buffer, cleared by the caller (an optimizer, after using the gradient) with
+ * mx_ndarray_set_grad_state, so stale gradients can be detected. *fresh is 0 for an array that
+ * is not marked; setting it on such an array is MX_ERR_INVALID_ARGUMENT. */
+MX_API int mx_ndarray_get_grad_state(mx_ndarray* arr, int* fresh);
+MX_API int mx_ndarray_set_grad_state(mx_ndarray* arr, int fresh);
+
 #ifdef __cplusplus
 }
 #endif

@@ -49,6 +49,10 @@ class ImperativeBuilder : public GradBuilder {
     for (auto& o : outs) r.push_back(add(o));
     return r;
   }
+  int ndim(GradValue v) override {
+    MX_CHECK(v.valid() && v.id < static_cast<int>(table.size()), kInternal, "gradient: ndim of a non-value");
+    return table[v.id].shape().ndim();
+  }
   std::vector<NDArray> table;
 };
 
@@ -320,6 +324,7 @@ void backward(const std::vector<NDArray>& heads, const std::vector<NDArray>& hea
       std::vector<NDArray> out{v->grad};
       invoke(add, Params::defaults(add), {v->grad, kv.second.detached()}, &out);
     }
+    v->fresh_grad = true;
   }
 }
 

@@ -44,6 +44,7 @@ struct Node {
   // Variables only.
   NDArray grad;
   int grad_req = kWriteReq;
+  bool fresh_grad = false;  // backward wrote grad since the flag was last cleared
 
   bool is_variable() const { return !op && !custom; }
 };

@@ -161,6 +161,25 @@ MX_API int mx_ndarray_get_grad(mx_ndarray* arr, mx_ndarray** out) {
   MX_API_END();
 }
 
+MX_API int mx_ndarray_get_grad_state(mx_ndarray* arr, int* fresh) {
+  MX_API_BEGIN();
+  const mx::NDArray& a = mx::capi::get(arr);
+  mx::capi::check_out(fresh, "fresh");
+  const auto& n = a.ag_node();
+  *fresh = (n && n->is_variable() && n->fresh_grad) ? 1 : 0;
+  MX_API_END();
+}
+
+MX_API int mx_ndarray_set_grad_state(mx_ndarray* arr, int fresh) {
+  MX_API_BEGIN();
+  const mx::NDArray& a = mx::capi::get(arr);
+  const auto& n = a.ag_node();
+  MX_CHECK(n && n->is_variable(), kInvalidArgument,
+           "the array is not marked for gradients (call attach_grad / mark_variables first)");
+  n->fresh_grad = fresh != 0;
+  MX_API_END();
+}
+
 MX_API int mx_ndarray_detach(mx_ndarray* arr, mx_ndarray** out) {
   MX_API_BEGIN();
   const mx::NDArray& a = mx::capi::get(arr);

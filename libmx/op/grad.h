@@ -31,6 +31,9 @@ class GradBuilder {
   GradValue call1(const std::string& op, const std::vector<GradValue>& in, const ParamList& params = {}) {
     return call(op, in, params)[0];
   }
+  // The number of dimensions of a value (known when gradients are built: imperative arrays, or a
+  // graph after shape inference), for gradients whose op sequence depends on ranks (dot's N-d views).
+  virtual int ndim(GradValue v) = 0;
 };
 
 struct GradArgs {

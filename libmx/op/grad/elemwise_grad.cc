@@ -181,15 +181,35 @@ MX_REGISTER_GRADIENT(mean, [](GradBuilder& b, const GradArgs& a) {
 
 // dot of matrices (2-d), with either operand transposed.
 MX_REGISTER_GRADIENT(dot, [](GradBuilder& b, const GradArgs& a) {
+  // dot is one GEMM over 2-d views: lhs as (M, K) (or (K, M) with transpose_a), rhs as (K, N) (or
+  // (N, K) with transpose_b), the output as (M, N). The gradients are the two GEMMs of those views,
+  // reshaped back to the inputs' shapes.
   const bool ta = a.params.get_bool("transpose_a"), tb = a.params.get_bool("transpose_b");
   V og = a.ograds[0], x = a.inputs[0], y = a.inputs[1];
+  const int xn = b.ndim(x), yn = b.ndim(y);
+  if (xn == 1 && yn == 1)  // inner product, shape (1,)
+    return Vs{b.call1("broadcast_mul", {og, y}), b.call1("broadcast_mul", {og, x})};
   auto d = [&](V l, V r, bool tl, bool tr) {
     return b.call1("dot", {l, r}, {{"transpose_a", tl ? "True" : "False"}, {"transpose_b", tr ? "True" : "False"}});
   };
-  // C = op(A) op(B); dA = og op(B)^T (transposed back when A was), dB likewise.
-  V ga = ta ? d(y, og, tb, true) : d(og, y, false, !tb);
-  V gb = tb ? d(og, x, true, ta) : d(x, og, !ta, false);
-  return Vs{ga, gb};
+  auto lead_last = [&](V v) { return b.call1("Reshape", {v}, {{"shape", "(-1, 0)"}, {"reverse", "True"}}); };
+  auto first_rest = [&](V v) { return b.call1("Reshape", {v}, {{"shape", "(0, -1)"}}); };
+  V l2 = ta ? first_rest(x) : lead_last(x);   // (K, M) or (M, K)
+  V r2 = tb ? lead_last(y) : first_rest(y);   // (N, K) or (K, N)
+  const int p = xn - 1, q = yn - 1;           // output = p dims of lhs, then q of rhs
+  V og2;
+  if (p == 0) {
+    og2 = b.call1("Reshape", {og}, {{"shape", "(1, -1)"}});
+  } else {
+    // The p leading output dims become M (taken from the lhs view), the rest N.
+    V om = b.call1("reshape_like", {og, l2},
+                   {{"lhs_begin", "0"}, {"lhs_end", std::to_string(p)},
+                    {"rhs_begin", ta ? "1" : "0"}, {"rhs_end", ta ? "2" : "1"}});
+    og2 = b.call1("Reshape", {om}, {{"shape", q == 0 ? "(-1, 1)" : "(0, -1)"}});
+  }
+  V gl = ta ? d(r2, og2, tb, true) : d(og2, r2, false, !tb);
+  V gr = tb ? d(og2, l2, true, ta) : d(l2, og2, !ta, false);
+  return Vs{b.call1("reshape_like", {gl, x}), b.call1("reshape_like", {gr, y})};
 });
 
 }  // namespace

@@ -470,6 +470,18 @@ class NDArray:
         check_call(lib.mx_ndarray_get_grad(self._live(), out))
         return wrap_handle(out[0]) if out[0] != NULL else None
 
+    @property
+    def _fresh_grad(self):
+        """Whether backward wrote this array's gradient since the flag was last cleared (MXNet's
+        stale-gradient check in Trainer reads and clears it)."""
+        out = ffi.new("int*")
+        check_call(lib.mx_ndarray_get_grad_state(self._live(), out))
+        return bool(out[0])
+
+    @_fresh_grad.setter
+    def _fresh_grad(self, state):
+        check_call(lib.mx_ndarray_set_grad_state(self._live(), 1 if state else 0))
+
     def detach(self):
         """The same data, cut from the autograd graph."""
         out = ffi.new("mx_ndarray**")
