@@ -258,10 +258,7 @@ class Parameter:
         block = self.list_data()
         if len(block) == 1:
             return block[0].copyto(cpu())
-        total = block[0].copyto(cpu())
-        for d in block[1:]:
-            total += d.copyto(cpu())
-        return total / len(block)
+        return nd.add_n(*[d.copyto(cpu()) for d in block]) / len(block)
 
     # ------------------------------------------------------------------ public API
     def initialize(self, init=None, ctx=None, default_init=initializer.Uniform(),
