@@ -17,7 +17,7 @@ from . import random
 
 # Later subpackages (symbol, autograd, gluon, ...) join the namespace as they land.
 for _name, _alias in (("symbol", "sym"), ("autograd", None), ("initializer", "init"),
-                      ("optimizer", None), ("metric", None), ("io", None), ("kvstore", "kv"),
+                      ("optimizer", None), ("lr_scheduler", None), ("metric", None), ("io", None), ("kvstore", "kv"),
                       ("gluon", None), ("profiler", None), ("test_utils", None)):
     if _ilu.find_spec(__name__ + "." + _name) is not None:
         _mod = _importlib.import_module(__name__ + "." + _name)
