@@ -177,14 +177,12 @@ def make_function(info, fname, module):
     params = []
     pnames = []
     defaults = []
-    extra = False
     ctx_index = -1
     for n, t, d, _doc in info.params:
         if n == info.var_count:
             continue
         if not _ident(n) or n in info.inputs or n in _RESERVED:
-            extra = True
-            continue
+            continue  # reachable through **kwargs
         dv = py_default(t, d)
         if n == "ctx":
             dv = None
@@ -205,10 +203,12 @@ def make_function(info, fname, module):
                     for i, n in enumerate(info.inputs)]
         head = ["%s=None" % n for n in in_names] + params + ["*"]
         ins = "(%s)" % "".join("%s, " % n for n in in_names)
-    sig = ", ".join(head + ["out=None", "name=None"] + (["**kwargs"] if extra else []))
+    # **kwargs always: graph attributes such as __layout__ pass through (libmx ignores "__" keys),
+    # anything else reaches libmx, which names an unknown parameter.
+    sig = ", ".join(head + ["out=None", "name=None", "**kwargs"])
     values = "(%s)" % "".join("%s, " % n for n in pnames)
     src = "def _op(%s):\n    return _call(_spec, %s, %s, out, %s)\n" % (
-        sig, ins, values, "kwargs" if extra else "None")
+        sig, ins, values, "kwargs")
     g["_spec"] = _Spec(info.name, tuple(pnames), tuple(defaults), ctx_index, info.var_count)
     code = _CODE_CACHE.get(src)
     if code is None:  # many ops share a signature: compile each shape once

@@ -68,12 +68,14 @@ def _empty_flag(shape, ctx, flag):
 def zeros(shape, ctx=None, dtype=None, stype=None, **kwargs):
     """An array of zeros (the ``_zeros`` op)."""
     _dense_only(stype)
+    kwargs.pop("name", None)  # accepted as by MXNet's generated functions (graph naming only)
     return _creation("_zeros", shape, ctx, dtype, kwargs.pop("out", None), **kwargs)
 
 
 def ones(shape, ctx=None, dtype=None, stype=None, **kwargs):
     """An array of ones (the ``_ones`` op)."""
     _dense_only(stype)
+    kwargs.pop("name", None)  # accepted as by MXNet's generated functions (graph naming only)
     return _creation("_ones", shape, ctx, dtype, kwargs.pop("out", None), **kwargs)
 
 
