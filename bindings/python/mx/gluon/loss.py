@@ -351,96 +351,13 @@ class CTCLoss(Loss):
             pred = F.swapaxes(pred, dim1=0, dim2=1)
         if self._batch_axis == 1:
             label = F.swapaxes(label, dim1=0, dim2=1)
-        if pred.dtype not in (np.float32, np.float64):
-            # half precision cannot hold the recursion's log(0) stand-in: run it in float32
-            loss = _ctc_nll(F, pred.astype("float32"), label, pred_lengths,
-                            label_lengths).astype(pred.dtype)
-        else:
-            loss = _ctc_nll(F, pred, label, pred_lengths, label_lengths)
+        half = pred.dtype not in (np.float32, np.float64)  # the op computes in float32/64
+        ins = [pred.astype("float32") if half else pred, label]
+        ins += [a for a in (pred_lengths, label_lengths) if a is not None]
+        loss = F.CTCLoss(*ins, use_data_lengths=pred_lengths is not None,
+                         use_label_lengths=label_lengths is not None, blank_label="last")
+        if half:
+            loss = loss.astype(pred.dtype)
         return _apply_weighting(F, loss, self._weight, sample_weight)
 
 
-_NEG = -1e30  # log(0) stand-in that keeps exp/max/gradients finite
-
-
-def _logsumexp(F, parts):
-    """log(sum(exp(p))) over a list of same-shape arrays, computed stably with ops."""
-    m = parts[0]
-    for p in parts[1:]:
-        m = F.maximum(m, p)
-    m = F.BlockGrad(m) if hasattr(F, "BlockGrad") else m
-    s = F.exp(parts[0] - m)
-    for p in parts[1:]:
-        s = s + F.exp(p - m)
-    return F.log(s) + m
-
-
-def _ctc_nll(F, pred, label, pred_lengths, label_lengths):
-    """CTC negative log likelihood by the forward (alpha) recursion in log space.
-
-    pred: (T, N, C) unnormalised activations (blank = C-1); label: (N, L) padded with -1.
-    Python only loops over time steps; each step is a handful of ops over (N, 2L+1).
-    """
-    if not _is_nd(F):
-        raise InvalidArgumentError("CTCLoss needs imperative (mx.nd) inputs")
-    T, N, C = pred.shape
-    if label.ndim != 2 or label.shape[0] != N:
-        raise ShapeError("CTCLoss: label must have shape (batch, max_label_len) = (%d, L), "
-                         "got %s" % (N, label.shape))
-    L = label.shape[1]
-    S = 2 * L + 1
-    blank = C - 1
-    logp = F.log_softmax(pred, axis=-1)                          # (T, N, C)
-    dt = pred.dtype
-    lab = label.astype(dt)
-    if label_lengths is None:
-        valid = lab >= 0                                         # padded with -1
-        # labels are left-aligned, the rest padded: count the valid entries
-        lab_len = F.sum(valid, axis=1)
-    else:
-        lab_len = label_lengths.astype(dt).reshape((N,))
-    lab = F.where(lab >= 0, lab, F.zeros_like(lab) + blank)      # pads never match anyway
-    # extended label l' = (blank, l1, blank, l2, ..., lL, blank): (N, S)
-    blanks = F.zeros_like(lab) + blank
-    ext = F.stack(blanks, lab, axis=2).reshape((N, 2 * L))
-    ext = F.concat(ext, F.zeros((N, 1), ctx=pred.context, dtype=dt) + blank, dim=1)
-    # s-2 transition allowed where l'_s is not blank and l'_s != l'_{s-2}
-    if L > 0:
-        prev2 = F.concat(F.zeros((N, 2), ctx=pred.context, dtype=dt) + blank,
-                         F.slice_axis(ext, axis=1, begin=0, end=S - 2), dim=1)
-        skip_ok = (ext != blank) * (ext != prev2)
-    else:
-        skip_ok = F.zeros((N, S), ctx=pred.context, dtype=dt)
-    neg = F.zeros((N, S), ctx=pred.context, dtype=dt) + _NEG
-    neg1 = F.zeros((N, 1), ctx=pred.context, dtype=dt) + _NEG
-    neg2 = F.zeros((N, 2), ctx=pred.context, dtype=dt) + _NEG
-    pos = F.arange(0, S, ctx=pred.context, dtype=dt).reshape((1, S))
-    idx = ext.reshape((N, S))
-    if pred_lengths is None:
-        p_len = None
-    else:
-        p_len = pred_lengths.astype(dt).reshape((N, 1))
-    alpha = None
-    for t in range(T):
-        emit = F.pick(F.expand_dims(logp[t], axis=1).broadcast_to((N, S, C)), idx, axis=2)
-        if t == 0:
-            init = F.broadcast_lesser(pos, F.zeros((1, 1), ctx=pred.context, dtype=dt) + 2)
-            init = F.broadcast_to(init, (N, S))
-            new = F.where(init, emit, neg)
-        else:
-            a1 = F.concat(neg1, F.slice_axis(alpha, axis=1, begin=0, end=S - 1), dim=1)
-            if S > 2:
-                a2 = F.concat(neg2, F.slice_axis(alpha, axis=1, begin=0, end=S - 2), dim=1)
-                a2 = F.where(skip_ok, a2, neg)
-                new = _logsumexp(F, [alpha, a1, a2]) + emit
-            else:
-                new = _logsumexp(F, [alpha, a1]) + emit
-            if p_len is not None:
-                active = F.broadcast_to(p_len > t, (N, S))
-                new = F.where(active, new, alpha)
-        alpha = new
-    end = (2 * lab_len).reshape((N, 1))                          # index of the final blank
-    last = F.pick(alpha, end, axis=1, keepdims=True)
-    before = F.pick(alpha, F.maximum(end - 1, 0), axis=1, keepdims=True)
-    before = F.where(end > 0, before, neg1)
-    return -_logsumexp(F, [last, before]).reshape((N,))

@@ -4,10 +4,9 @@ Images are NDArrays of shape (H, W, C) (or batches (N, H, W, C)); ``ToTensor`` t
 float32 (C, H, W) in [0, 1). Casting, transposing, normalising, cropping and flipping are op calls
 (``cast``, ``transpose``, ``broadcast_sub``/``broadcast_div``, ``slice``, ``flip``).
 
-The documented exception: libmx has no image-interpolation operator yet (no ``image.resize`` /
-``BilinearResize2D``), so ``Resize`` and the resizing step of ``CenterCrop`` /
-``RandomResizedCrop`` interpolate the image's pixels with numpy (``interpolation`` 0 = nearest
-and 1 = bilinear, OpenCV's pixel-centre convention; other modes raise UnsupportedError).
+``Resize`` and the resizing step of ``CenterCrop`` / ``RandomResizedCrop`` call the
+``_image_resize`` op (``mx.nd.image.resize``: OpenCV's pixel mapping, ``interpolation`` 0 =
+nearest and 1 = bilinear; other modes raise UnsupportedError).
 """
 import math
 import random
@@ -134,48 +133,17 @@ def _check_interp(interpolation):
             "(1) interpolation" % (interpolation, _INTERP_NAMES.get(interpolation, "unknown")))
 
 
-def _axis_coords(n_out, n_in, interpolation):
-    scale = n_in / float(n_out)
-    d = np.arange(n_out, dtype=np.float64)
-    if interpolation == 0:
-        i0 = np.minimum(np.floor(d * scale).astype(np.int64), n_in - 1)
-        return i0, i0, np.zeros(n_out, dtype=np.float32)
-    s = np.clip((d + 0.5) * scale - 0.5, 0, n_in - 1)
-    i0 = np.floor(s).astype(np.int64)
-    i1 = np.minimum(i0 + 1, n_in - 1)
-    return i0, i1, (s - i0).astype(np.float32)
-
-
-def _resize_np(img, w, h, interpolation):
-    """Resize a (H, W, C) or (N, H, W, C) numpy image to width w, height h."""
-    batch = img.ndim == 4
-    a = img if batch else img[None]
-    H, W = a.shape[1], a.shape[2]
-    if (H, W) == (h, w):
-        return img.copy()
-    y0, y1, wy = _axis_coords(h, H, interpolation)
-    x0, x1, wx = _axis_coords(w, W, interpolation)
-    f = a.astype(np.float32)
-    wx = wx[None, None, :, None]
-    wy = wy[None, :, None, None]
-    top = f[:, y0][:, :, x0] * (1 - wx) + f[:, y0][:, :, x1] * wx
-    bot = f[:, y1][:, :, x0] * (1 - wx) + f[:, y1][:, :, x1] * wx
-    out = top * (1 - wy) + bot * wy
-    if np.issubdtype(img.dtype, np.integer):
-        info = np.iinfo(img.dtype)
-        out = np.clip(np.rint(out), info.min, info.max)
-    out = out.astype(img.dtype)
-    return out if batch else out[0]
-
-
 def _resize_nd(x, w, h, interpolation):
     if not isinstance(x, NDArray):
         raise TypeError("expected an NDArray image, got %s" % type(x).__name__)
     if x.ndim not in (3, 4):
         raise ValueError("expected an image of shape (H, W, C) or (N, H, W, C), got shape %s"
                          % (x.shape,))
-    out = _resize_np(x.asnumpy(), int(w), int(h), interpolation)
-    return nd.array(out, ctx=x.context, dtype=out.dtype)
+    dt = x.dtype
+    if dt not in (np.uint8, np.float32, np.float64):  # what the resize op computes in
+        return nd.image.resize(x.astype("float32"), size=(int(w), int(h)),
+                               interp=interpolation).astype(dt)
+    return nd.image.resize(x, size=(int(w), int(h)), interp=interpolation)
 
 
 def _hw(x):
