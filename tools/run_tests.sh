@@ -14,7 +14,21 @@ BUILD_DIR="${MX_BUILD_DIR:-build}"
 start=$(date +%s)
 
 ensure_system_deps
-ensure_venv tests "cffi>=1.16" pycparser "numpy>=1.23" "pytest>=7" scipy-openblas32
+# Real Fashion-MNIST for the dataset reader's test.
+if ! dpkg -s dataset-fashion-mnist >/dev/null 2>&1; then
+  if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
+    log "installing Debian package dataset-fashion-mnist"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends dataset-fashion-mnist >/dev/null \
+      || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+           dataset-fashion-mnist >/dev/null; }
+  else
+    log "missing: dataset-fashion-mnist -- install it (apt-get install dataset-fashion-mnist) and run again"
+    exit 1
+  fi
+fi
+# Test-only references: OpenCV (image resizing), matplotlib (the example's plot).
+ensure_venv tests "cffi>=1.16" pycparser "numpy>=1.23" "pytest>=7" scipy-openblas32 \
+  opencv-python-headless matplotlib
 
 log "configuring ($BUILD_DIR)"
 cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release -DMX_BUILD_TESTS=ON -DMX_BUILD_PYTHON=ON \
@@ -34,7 +48,7 @@ for d in tests/python tests/compat tests/cross; do
 done
 rc=0
 PYTHONPATH="$MX_ROOT/bindings/python${PYTHONPATH:+:$PYTHONPATH}" \
-  "$VPY" -m pytest -q "${dirs[@]}" ${MX_PYTEST_ARGS:-} || rc=$?
+  MX_FORBID_SKIPS=1 "$VPY" -m pytest -q -rs "${dirs[@]}" ${MX_PYTEST_ARGS:-} || rc=$?
 if [ "$rc" -eq 5 ]; then
   log "pytest collected no tests: that is a failure"
   failed+=(pytest)

@@ -10,3 +10,15 @@ if importlib.util.find_spec("mx") is None:
 # Spec modules (specs/, opspec.py) import each other by plain name.
 if _HERE not in sys.path:
     sys.path.insert(0, _HERE)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """With MX_FORBID_SKIPS=1 (the test command sets it) a skipped test fails the run: every test
+    must run where the suite runs, a skip is never counted as a pass."""
+    if os.environ.get("MX_FORBID_SKIPS") != "1":
+        return
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    skipped = len(reporter.stats.get("skipped", [])) if reporter else 0
+    if skipped and exitstatus == 0:
+        reporter.write_line(f"MX_FORBID_SKIPS: {skipped} test(s) skipped: failing the run", red=True)
+        session.exitstatus = 1
