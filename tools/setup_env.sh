@@ -2,8 +2,9 @@
 #
 # ensure_system_deps     installs missing Debian packages (cmake, ninja-build, g++, python3-venv,
 #                        python3-dev) with apt-get when running as root; otherwise says what to install
-# ensure_venv NAME PKG.. creates ./.venv when missing and pip-installs PKG.. once; a stamp file
-#                        remembers each NAME's package list so later runs skip pip entirely
+# ensure_venv NAME PKG.. creates ./.venv when missing and pip-installs PKG.. (plus the oneDNN wheels,
+#                        MX_DNNL_PACKAGES) once; a stamp file remembers each NAME's package list so
+#                        later runs skip pip entirely
 # source_hash            a hash of everything that goes into the Python package (to skip rebuilds)
 #
 # Environment: PYTHON (default python3) picks the interpreter the venv is made from.
@@ -50,9 +51,18 @@ ensure_system_deps() {
   fi
 }
 
+# oneDNN for the conv/pooling kernels: the GNU-OpenMP build (it shares libmx's libgomp thread pool;
+# the plain `onednn` wheel is a SYCL/TBB build that needs the oneAPI runtimes). x86-64 Linux only;
+# the build finds it under the venv's prefix (CMake option MX_DNNL=auto) and bundles it in the wheel.
+MX_DNNL_PACKAGES=()
+if [ "$(uname -s)" = Linux ] && [ "$(uname -m)" = x86_64 ]; then
+  MX_DNNL_PACKAGES=(onednn-cpu-gomp==2023.2.0 onednn-devel-cpu-gomp==2023.2.0)
+fi
+
 ensure_venv() {
   local name="$1"
   shift
+  set -- "$@" ${MX_DNNL_PACKAGES[@]+"${MX_DNNL_PACKAGES[@]}"}
   if [ ! -x "$VPY" ] || ! "$VPY" -c 'import sys' >/dev/null 2>&1; then
     log "creating $VENV"
     rm -rf "$VENV"

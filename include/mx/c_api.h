@@ -86,7 +86,8 @@ MX_API const char* mx_last_error(void);
 /* Status code of the last failed call on this thread (MX_OK if none). */
 MX_API int mx_last_status(void);
 
-/* Build and runtime information by key: "version", "cuda" ("0"/"1"), "blas", "openmp",
+/* Build and runtime information by key: "version", "cuda" ("0"/"1"), "blas", "dnnl" ("onednn
+ * <version> (<threading>)", "none" when built without it, "disabled (MX_DNNL=0)"), "openmp",
  * "engine" (ThreadedEngine or NaiveEngine), "num_threads". *value is borrowed, valid for the
  * process. Unknown keys give MX_ERR_NOT_FOUND. */
 MX_API int mx_lib_info(const char* key, const char** value);

@@ -7,6 +7,7 @@
 #include "base/random.h"
 #include "c_api/c_api_internal.h"
 #include "engine/engine.h"
+#include "kernels/cpu/dnnl/dnnl_ops.h"
 #include "op/imperative.h"
 #include "op/kernel_util.h"
 
@@ -236,6 +237,7 @@ MX_API int mx_lib_info(const char* key, const char** value) {
     v = "0";
 #endif
   } else if (k == "blas") v = MX_BLAS_NAME;
+  else if (k == "dnnl") v = mx::dnnl::enabled() ? mx::dnnl::library_info() : (std::string(mx::dnnl::library_info()) == "none" ? "none" : "disabled (MX_DNNL=0)");
   else if (k == "openmp") {
 #ifdef MX_USE_OPENMP
     v = "1";
@@ -244,7 +246,7 @@ MX_API int mx_lib_info(const char* key, const char** value) {
 #endif
   } else if (k == "engine") v = mx::engine::engine_type();
   else if (k == "num_threads") v = num_threads.c_str();
-  else MX_THROW(kNotFound, "unknown library info key '", k, "' (known: version, cuda, blas, openmp, engine, num_threads)");
+  else MX_THROW(kNotFound, "unknown library info key '", k, "' (known: version, cuda, blas, dnnl, openmp, engine, num_threads)");
   *value = v;
   MX_API_END();
 }

@@ -19,6 +19,9 @@
 #include <vector>
 
 #include "kernels/cpu/blas.h"
+#ifdef MX_USE_DNNL
+#include "kernels/cpu/dnnl/dnnl_ops.h"
+#endif
 #include "op/kernel_util.h"
 #include "op/nn/im2col.h"
 #include "op/nn/pool_geom.h"
@@ -254,6 +257,14 @@ void conv_grad_cpu(const OpContext&, const Params& p, const std::vector<TBlob>& 
   const char* op = kDeconv ? "_backward_Deconvolution" : "_backward_Convolution";
   ConvView v = kDeconv ? deconv_view(op, p, in[1].shape) : conv_view(op, p, in[1].shape);
   if (out[0].size() == 0) return;
+#ifdef MX_USE_DNNL
+  if (!kDeconv) {
+    const dnnl::ConvShape cs{v.g, v.N, v.Ci, v.Fc, v.G};
+    if (kWeight ? dnnl::try_conv_backward_weight(cs, in[0], in[1], out[0])
+                : dnnl::try_conv_backward_data(cs, in[0], in[2], out[0]))
+      return;
+  }
+#endif
   if (kWeight) {
     // column side first, image side second
     if (kDeconv) run_kernel(Kind::kWeight, v, in[1], in[0], out[0]);

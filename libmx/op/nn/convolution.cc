@@ -12,6 +12,9 @@
 #include <vector>
 
 #include "kernels/cpu/blas.h"
+#ifdef MX_USE_DNNL
+#include "kernels/cpu/dnnl/dnnl_ops.h"
+#endif
 #include "op/kernel_util.h"
 #include "op/nn/im2col.h"
 #include "op/registry.h"
@@ -260,6 +263,10 @@ void dispatch(const ConvSetup& cs, const std::vector<TBlob>& in, const std::vect
 
 void conv_cpu(const OpContext&, const Params& p, const std::vector<TBlob>& in, const std::vector<TBlob>& out) {
   ConvSetup cs = conv_setup(p, in[0].shape);
+#ifdef MX_USE_DNNL
+  if (dnnl::try_conv_forward({cs.g, cs.N, cs.C, cs.F, cs.G}, in[0], in[1], in.size() > 2 ? &in[2] : nullptr, out[0]))
+    return;
+#endif
   dispatch(cs, in, out, conv_forward<float>, conv_forward<double>);
 }
 

@@ -12,6 +12,9 @@
 #include <limits>
 #include <vector>
 
+#ifdef MX_USE_DNNL
+#include "kernels/cpu/dnnl/dnnl_ops.h"
+#endif
 #include "op/kernel_util.h"
 #include "op/nn/im2col.h"
 #include "op/nn/pool_geom.h"
@@ -79,6 +82,9 @@ void pool_forward(const PoolSetup& ps, const T* x, T* y) {
 void pool_cpu(const OpContext&, const Params& p, const std::vector<TBlob>& in, const std::vector<TBlob>& out) {
   PoolSetup ps = pool_setup("Pooling", p, in[0].shape);
   if (out[0].size() == 0) return;
+#ifdef MX_USE_DNNL
+  if (dnnl::try_pool_forward(ps, in[0], out[0])) return;
+#endif
   MX_FLOAT_DTYPE_SWITCH(in[0].dtype, T, { pool_forward<T>(ps, in[0].ptr<T>(), out[0].ptr<T>()); });
 }
 
