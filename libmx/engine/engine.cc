@@ -73,6 +73,8 @@ class SyncTask : public Task {
 
 using ReadyList = std::vector<Task*>;
 
+thread_local bool t_is_worker = false;  // engine worker threads never wait for back-pressure
+
 class Engine {
  public:
   Engine() {
@@ -83,6 +85,9 @@ class Engine {
     num_workers_ = nw < 1 ? 1 : (nw > 64 ? 64 : nw);
     const char* il = std::getenv("MX_ENGINE_INLINE");
     inline_small_ = !(il && std::strcmp(il, "0") == 0);
+    const char* mb = std::getenv("MX_ENGINE_MAX_PENDING_MB");
+    const long long lim = mb ? std::atoll(mb) : 512;
+    max_held_ = (lim > 0 ? lim : 512) << 20;
   }
 
   bool naive() const { return naive_; }
@@ -98,6 +103,8 @@ class Engine {
     for (int i = 0; i < nr; ++i) task->add_var(reads[i], false);
     owned.release();
     pending_.fetch_add(1, std::memory_order_relaxed);
+    const int64_t held = task->held_bytes;
+    if (held > 0) held_.fetch_add(held, std::memory_order_relaxed);
     task->wait_.store(task->num_vars_ + 1, std::memory_order_relaxed);
     bool all_immediate = true;
     for (int i = 0; i < task->num_vars_; ++i) {
@@ -118,6 +125,11 @@ class Engine {
     if (task->wait_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
       if (small && inline_small_ && all_immediate) execute(task, true);
       else dispatch_one(task);
+    }
+    // Back-pressure (the task is queued; every queued task can finish without this thread).
+    if (held > 0 && !t_is_worker && held_.load(std::memory_order_acquire) > max_held_) {
+      std::unique_lock<std::mutex> lk(held_mu_);
+      held_cv_.wait(lk, [&] { return held_.load(std::memory_order_acquire) <= max_held_ / 2; });
     }
   }
 
@@ -262,7 +274,15 @@ class Engine {
       if (v->head_ < v->queue_.size()) grant(v, &ready);
     }
     if (task->is_sync_) run_guarded(task);  // wakes the waiter; touches none of the variables
+    const int64_t held = task->held_bytes;
     delete task;  // releases what the task holds (storage may die here)
+    if (held > 0) {
+      const int64_t now = held_.fetch_sub(held, std::memory_order_acq_rel) - held;
+      if (now <= max_held_ / 2 && now + held > max_held_ / 2) {
+        std::lock_guard<std::mutex> lk(held_mu_);
+        held_cv_.notify_all();
+      }
+    }
     if (pending_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
       std::lock_guard<std::mutex> lk(all_mu_);
       all_cv_.notify_all();
@@ -296,6 +316,7 @@ class Engine {
   }
 
   void worker() {
+    t_is_worker = true;
     for (;;) {
       Task* t;
       {
@@ -312,6 +333,10 @@ class Engine {
   bool inline_small_ = true;
   int num_workers_ = 2;
   std::atomic<int64_t> pending_{0};
+  std::atomic<int64_t> held_{0};  // held_bytes of queued tasks
+  int64_t max_held_ = int64_t(512) << 20;
+  std::mutex held_mu_;
+  std::condition_variable held_cv_;
   std::mutex all_mu_;
   std::condition_variable all_cv_;
   std::mutex err_mu_;

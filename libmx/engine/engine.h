@@ -8,6 +8,7 @@
 // operation's description, and wait_all rethrows the first error raised since the last wait_all.
 #pragma once
 #include <atomic>
+#include <cstdint>
 #include <exception>
 #include <functional>
 #include <mutex>
@@ -49,6 +50,11 @@ class Task {
   // Extra detail for error messages (input shapes); called only on error.
   virtual std::string describe() const { return std::string(); }
   const char* name = "";
+  // Bytes of memory this task holds until it runs (its freshly allocated outputs). The engine
+  // bounds the total held by queued tasks: a thread that pushes past MX_ENGINE_MAX_PENDING_MB
+  // (default 512) waits until the queue has worked down to half of it, so a loop that never reads
+  // a result back cannot queue unbounded memory. Engine worker threads never wait.
+  int64_t held_bytes = 0;
 
  private:
   friend class Engine;

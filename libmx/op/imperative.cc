@@ -158,6 +158,7 @@ void invoke(const OpDef& op, const ParamsPtr& params, const std::vector<NDArray>
     NDArray& o = (*outputs)[i];
     if (o.is_none()) {
       o = NDArray(out_s[i], dev, out_t[i]);
+      call->held_bytes += out_s[i].size() * static_cast<int64_t>(dtype_size(out_t[i]));
     } else {
       MX_CHECK(o.shape() == out_s[i], kShape, "operator ", op.name(), ": output ", i, " has shape ",
                o.shape().str(), " but the op produces ", out_s[i].str());

@@ -230,3 +230,28 @@ def test_training_mode_is_per_thread_and_scoped():
     assert not mx.autograd.is_training()
     assert mx.autograd.set_training(True) is False
     assert mx.autograd.set_training(False) is True
+
+
+_QUEUE_SCRIPT = r"""
+import mx
+ctx = mx.cpu()
+x = mx.nd.ones((64 * 1024, 16))           # 4 MiB
+w = mx.nd.ones((16, 16))
+peak = 0
+for i in range(120):                      # never reads a result back while queueing
+    y = mx.nd.exp(mx.nd.dot(x, w))        # two fresh 4 MiB outputs per step
+    peak = max(peak, ctx.memory_stats()[0])
+mx.nd.waitall()
+print(peak)
+"""
+
+
+def test_queued_work_holds_bounded_memory():
+    """A loop that never reads back cannot queue unbounded memory: pushing waits once the queued
+    ops' fresh outputs pass MX_ENGINE_MAX_PENDING_MB (here 16 MiB; 120 steps x 8 MiB unbounded)."""
+    env = dict(os.environ, MX_ENGINE_MAX_PENDING_MB="16", MX_ENGINE_TYPE="ThreadedEngine")
+    out = subprocess.run([sys.executable, "-c", _QUEUE_SCRIPT], env=env, capture_output=True, text=True,
+                         timeout=300)
+    assert out.returncode == 0, out.stderr
+    peak = int(out.stdout.split()[-1])
+    assert peak < 64 * 2**20, f"peak in-use {peak / 2**20:.0f} MiB with a 16 MiB queue bound"
