@@ -60,9 +60,25 @@ void three_grad_shape(const Params&, std::vector<Shape>* in, std::vector<Shape>*
   if ((*in)[2].known()) (*out)[1] = (*out)[2] = (*in)[2];
 }
 
-void three_grad_type(const Params&, std::vector<DType>* in, std::vector<DType>* out) {
-  (*out)[0] = (*in)[1] == kUnknownDType ? (*in)[0] : (*in)[1];
-  (*out)[1] = (*out)[2] = (*in)[2];
+void three_grad_type(const Params& p, std::vector<DType>* in, std::vector<DType>* out) {
+  const DType d = (*in)[1] == kUnknownDType ? (*in)[0] : (*in)[1];
+  for (size_t i = 0; i < in->size(); ++i)
+    MX_CHECK((*in)[i] == kUnknownDType || d == kUnknownDType || (*in)[i] == d, kDType, p.op().name(),
+             ": input ", i, " has dtype ", dtype_name((*in)[i]), " but data has ", dtype_name(d));
+  (*out)[0] = d;
+  (*out)[1] = (*out)[2] = (*in)[2] == kUnknownDType ? d : (*in)[2];
+}
+
+// The per-channel (or per-group) inputs of a norm backward op must have the sizes its kernel
+// indexes: in[first..] hold `size` elements each.
+void check_sizes(const char* op, const std::vector<TBlob>& in, size_t first, size_t last, int64_t size,
+                 const char* what) {
+  static const char* const names[] = {"ograd", "data", "gamma", "moving_mean", "moving_var", "ograd_mean",
+                                      "ograd_var"};
+  for (size_t i = first; i < last && i < in.size(); ++i)
+    MX_CHECK(in[i].size() == size, kShape, op, ": input ", i, " (", i < 7 ? names[i] : "?", ") has shape ",
+             in[i].shape.str(), " but ", size, " elements (", what, ") are expected for data of shape ",
+             in[1].shape.str());
 }
 
 // ------------------------------------------------------------------ BatchNorm
@@ -83,6 +99,7 @@ void bn_backward_cpu(const OpContext& ctx, const Params& p, const std::vector<TB
   const bool train = ctx.is_train && !p.get_bool("use_global_stats");
   const int64_t C = x.shape[axis], outer = x.shape.prod(0, axis), inner = x.shape.prod(axis + 1, x.ndim());
   const int64_t N = outer * inner;
+  check_sizes("_backward_BatchNorm", in, 2, in.size(), C, "one per channel");
   const std::vector<double> og = to_doubles(in[0]), xv = to_doubles(x);
   std::vector<double> gamma = to_doubles(in[2]);
   if (fix_gamma) gamma.assign(gamma.size(), 1.0);
@@ -254,6 +271,9 @@ MX_REGISTER_OP(_backward_LayerNorm)
       MX_CHECK(ax >= -x.ndim() && ax < x.ndim(), kInvalidArgument, "_backward_LayerNorm: axis ", ax,
                " is out of range for data of shape ", x.shape.str());
       const int axis = static_cast<int>(ax < 0 ? ax + x.ndim() : ax);
+      check_sizes("_backward_LayerNorm", in, 2, 3, x.shape[axis], "one per normalised element");
+      check_sizes("_backward_LayerNorm", in, 3, in.size(), x.shape.prod(0, axis) * x.shape.prod(axis + 1, x.ndim()),
+                  "one per normalised vector");
       norm_backward(in[0], x, in[2], out, x.shape.prod(0, axis), x.shape[axis], x.shape.prod(axis + 1, x.ndim()),
                     0, p.get_float("eps"), opt_doubles(in, 3), opt_doubles(in, 4));
     });
@@ -286,6 +306,7 @@ MX_REGISTER_OP(_backward_InstanceNorm)
       MX_CHECK(x.ndim() >= 3, kShape, "_backward_InstanceNorm: data must have at least 3 dims, got shape ",
                x.shape.str());
       const int64_t C = x.shape[1];
+      check_sizes("_backward_InstanceNorm", in, 2, 3, C, "one per channel");
       norm_backward(in[0], x, in[2], out, x.shape[0] * C, x.shape.prod(2, x.ndim()), 1, C, p.get_float("eps"), {},
                     {});
     });
@@ -315,6 +336,8 @@ MX_REGISTER_OP(_backward_GroupNorm)
       const int64_t G = p.get_int("num_groups");
       MX_CHECK(G >= 1 && x.ndim() >= 3 && x.shape[1] % G == 0, kShape, "_backward_GroupNorm: data of shape ",
                x.shape.str(), " does not split into num_groups=", G);
+      check_sizes("_backward_GroupNorm", in, 2, 3, G, "one per group");
+      check_sizes("_backward_GroupNorm", in, 3, in.size(), x.shape[0] * G, "one per sample and group");
       norm_backward(in[0], x, in[2], out, x.shape[0] * G, x.shape.prod(1, x.ndim()) / G, 1, G, p.get_float("eps"),
                     opt_doubles(in, 3), opt_doubles(in, 4));
     });
