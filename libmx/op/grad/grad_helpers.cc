@@ -1,6 +1,7 @@
 // Ops that gradients are built from: sum a broadcast result back to an input's shape, and spread
 // a reduction's gradient back over the reduced axes. Each has its own gradient, so gradients of
 // gradients work.
+#include <algorithm>
 #include <vector>
 
 #include "op/kernel_util.h"
@@ -20,23 +21,71 @@ void aligned_strides(const Shape& big, const Shape& small, int64_t* st) {
   }
 }
 
+// `big` as rows of its (merged) last axis: adjacent axes merge when both broadcast or both are
+// contiguous in `small`, so the inner loop runs over a long stretch with a stride of 0 or 1 in small.
+struct RowPlan {
+  int nd = 0;                      // merged outer axes
+  int64_t size[Shape::kMaxDim];    // their sizes
+  int64_t stride[Shape::kMaxDim];  // their strides in small
+  int64_t inner = 1, inner_stride = 0;
+  int64_t rows = 1;
+  int64_t offset(int64_t r) const {  // small's offset of row r
+    int64_t o = 0;
+    for (int d = nd - 1; d >= 0; --d) {
+      o += (r % size[d]) * stride[d];
+      r /= size[d];
+    }
+    return o;
+  }
+};
+
+RowPlan row_plan(const Shape& big, const Shape& small) {
+  int64_t st[Shape::kMaxDim];
+  aligned_strides(big, small, st);
+  int64_t sz[Shape::kMaxDim], ss[Shape::kMaxDim];
+  int n = 0;
+  for (int i = 0; i < big.ndim(); ++i) {
+    if (big[i] == 1) continue;  // contributes nothing
+    if (n > 0 && ((ss[n - 1] == 0 && st[i] == 0) || (ss[n - 1] != 0 && st[i] != 0 && ss[n - 1] == st[i] * big[i]))) {
+      sz[n - 1] *= big[i];
+      ss[n - 1] = st[i];
+    } else {
+      sz[n] = big[i];
+      ss[n] = st[i];
+      ++n;
+    }
+  }
+  RowPlan p;
+  if (n == 0) return p;  // a single element
+  p.inner = sz[n - 1];
+  p.inner_stride = ss[n - 1];
+  p.nd = n - 1;
+  for (int d = 0; d < p.nd; ++d) {
+    p.size[d] = sz[d];
+    p.stride[d] = ss[d];
+    p.rows *= sz[d];
+  }
+  return p;
+}
+
 // out (shape `small`) = sum of `in` (shape `big`) over the axes where small broadcasts.
 template <typename T>
 void sum_to(const T* in, const Shape& big, T* out, const Shape& small) {
   using A = typename AccType<T>::type;
-  int64_t st[Shape::kMaxDim];
-  aligned_strides(big, small, st);
+  const RowPlan p = row_plan(big, small);
   const int64_t n_out = small.size();
   std::vector<double> acc(static_cast<size_t>(n_out), 0.0);
-  const int nd = big.ndim();
-  const int64_t n = big.size();
-  for (int64_t i = 0; i < n; ++i) {
-    int64_t rem = i, o = 0;
-    for (int d = nd - 1; d >= 0; --d) {
-      o += (rem % big[d]) * st[d];
-      rem /= big[d];
+  for (int64_t r = 0; r < p.rows; ++r) {
+    const int64_t o = p.offset(r);
+    const T* x = in + r * p.inner;
+    if (p.inner_stride == 0) {
+      double s = 0.0;
+      for (int64_t j = 0; j < p.inner; ++j) s += static_cast<double>(static_cast<A>(x[j]));
+      acc[o] += s;
+    } else {
+      double* a = acc.data() + o;
+      for (int64_t j = 0; j < p.inner; ++j) a[j] += static_cast<double>(static_cast<A>(x[j]));
     }
-    acc[o] += static_cast<double>(static_cast<A>(in[i]));
   }
   for (int64_t i = 0; i < n_out; ++i) out[i] = T(static_cast<A>(acc[i]));
 }
@@ -45,19 +94,21 @@ void sum_to(const T* in, const Shape& big, T* out, const Shape& small) {
 template <typename T>
 void spread(const T* in, const Shape& small, T* out, const Shape& big, double scale) {
   using A = typename AccType<T>::type;
-  int64_t st[Shape::kMaxDim];
-  aligned_strides(big, small, st);
-  const int nd = big.ndim();
-  parallel_range(big.size(), [&](int64_t b, int64_t e) {
-    for (int64_t i = b; i < e; ++i) {
-      int64_t rem = i, o = 0;
-      for (int d = nd - 1; d >= 0; --d) {
-        o += (rem % big[d]) * st[d];
-        rem /= big[d];
+  const RowPlan p = row_plan(big, small);
+  const A k = static_cast<A>(scale);
+  parallel_range(p.rows, [&](int64_t b, int64_t e) {
+    for (int64_t r = b; r < e; ++r) {
+      const int64_t o = p.offset(r);
+      T* y = out + r * p.inner;
+      if (p.inner_stride == 0) {
+        const T v = T(static_cast<A>(in[o]) * k);
+        for (int64_t j = 0; j < p.inner; ++j) y[j] = v;
+      } else {
+        const T* x = in + o;
+        for (int64_t j = 0; j < p.inner; ++j) y[j] = T(static_cast<A>(x[j]) * k);
       }
-      out[i] = T(static_cast<A>(static_cast<double>(static_cast<A>(in[o])) * scale));
     }
-  });
+  }, std::max<int64_t>(1, kParallelGrain / std::max<int64_t>(p.inner, 1)));
 }
 
 // The keepdims shape of reducing `data` by (axis, exclude); also the element count reduced.
