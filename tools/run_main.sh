@@ -1,16 +1,21 @@
 #!/usr/bin/env bash
-# Sets up and runs the main job: installs what is missing (Debian build tools, ./.venv), builds and
-# installs the `mx` package into ./.venv (pip, scikit-build-core; rebuilt only when the sources
-# changed), then runs examples/ndarray_demo.py with it. Idempotent; fast when already set up.
+# Sets up and runs the main job: installs what is missing (Debian build tools, ./.venv with the
+# package's build requirements and matplotlib), builds and installs the `mx` package into ./.venv
+# (pip, scikit-build-core; rebuilt only when the sources changed), fetches real MNIST into
+# data/mnist (tools/fetch_mnist.py; skipped when present), trains the seed CNN
+# (examples/mnist_cnn.py: 2 epochs, progress bar, test accuracy, mnist_out/mnist_cnn.params and
+# mnist_out/mnist_cnn_training.png), then shows the cross-language round trip: the C program
+# examples/c/predict_mnist.c, built against the installed libmx, predicts test images from the
+# parameters Python saved, and the predictions are compared with Python's. Idempotent.
 #
-#   bash tools/run_main.sh             (README command (a))
+#   bash tools/run_main.sh             (README command (a); extra arguments go to the example)
 source "$(dirname "${BASH_SOURCE[0]}")/setup_env.sh"
 cd "$MX_ROOT"
 
 ensure_system_deps
 # The build requirements of pyproject.toml, so the package builds without isolation (and keeps its
-# build directory, build-wheel/, between runs).
-ensure_venv main "numpy>=1.23" "cffi>=1.16" pycparser "scikit-build-core>=0.10" scipy-openblas32
+# build directory, build-wheel/, between runs), plus matplotlib for the example's plot.
+ensure_venv main "numpy>=1.23" "cffi>=1.16" pycparser "scikit-build-core>=0.10" scipy-openblas32 matplotlib
 
 stamp="$VENV/.mx-installed"
 hash="$(source_hash)"
@@ -22,5 +27,11 @@ else
   printf '%s' "$hash" >"$stamp"
 fi
 
-log "running examples/ndarray_demo.py"
-exec "$VPY" examples/ndarray_demo.py "$@"
+log "fetching MNIST into data/mnist"
+"$VPY" tools/fetch_mnist.py --data-root data/mnist
+
+log "training examples/mnist_cnn.py"
+"$VPY" examples/mnist_cnn.py --data-root data/mnist --out-dir mnist_out "$@"
+
+log "cross-language round trip: Python trained, C predicts"
+exec "$VPY" examples/c/roundtrip.py --params mnist_out/mnist_cnn.params --data-root data/mnist
