@@ -231,3 +231,10 @@ def test_softmax_use_length_gradient(op, shape, length, params):
 def test_pad_edge_reflect_gradient(mode, shape, pw):
     rng = np.random.default_rng(11)
     _autograd_vs_fd("Pad", [rng.uniform(-1, 1, size=shape)], {"mode": mode, "pad_width": pw})
+
+
+def test_backward_slice_like_of_0d_arrays():
+    g = mx.nd.array(np.array(2.5), dtype="float32").reshape(())
+    d = mx.nd.array(np.array(0.0), dtype="float32").reshape(())
+    out = mx.nd.invoke("_backward_slice_like", [g, d], {})
+    assert out.shape == () and float(out.asnumpy()) == 2.5

@@ -208,6 +208,10 @@ MX_REGISTER_OP(_backward_slice_like)
       if (o.size() > 0) std::memset(o.data, 0, o.nbytes());
       if (g.size() == 0) return;
       const int nd = o.ndim();
+      if (nd == 0) {  // a 0-d array: the one element
+        std::memcpy(o.data, g.data, es);
+        return;
+      }
       const int64_t row = g.shape[nd - 1];
       const int64_t rows = g.size() / row;
       for (int64_t r = 0; r < rows; ++r) {
