@@ -1,8 +1,14 @@
 #include "op/imperative.h"
 
 #include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <map>
 #include <memory>
+#include <mutex>
+#include <string>
 
 #include "autograd/autograd.h"
 #include "base/random.h"
@@ -11,6 +17,49 @@
 
 namespace mx {
 namespace {
+
+// ------------------------------------------------------------------ op profile
+// MX_PROFILE_OPS=1: every kernel run is timed; at exit a table of the time per op (calls, total,
+// mean, share) goes to stderr, largest first. For finding where a training step spends its time.
+struct ProfileEntry {
+  int64_t calls = 0;
+  std::chrono::steady_clock::duration total{};
+};
+std::mutex g_profile_mu;
+std::map<std::string, ProfileEntry>* g_profile = nullptr;  // leaked on purpose: read at exit
+
+void profile_report() {
+  std::lock_guard<std::mutex> lk(g_profile_mu);
+  std::vector<std::pair<std::string, ProfileEntry>> rows(g_profile->begin(), g_profile->end());
+  std::sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) { return a.second.total > b.second.total; });
+  double all = 0;
+  for (auto& r : rows) all += std::chrono::duration<double>(r.second.total).count();
+  std::fprintf(stderr, "\n[mx op profile] %-32s %10s %12s %10s %7s\n", "op", "calls", "total ms", "mean us", "share");
+  for (auto& r : rows) {
+    const double t = std::chrono::duration<double>(r.second.total).count();
+    std::fprintf(stderr, "[mx op profile] %-32s %10lld %12.3f %10.2f %6.1f%%\n", r.first.c_str(),
+                 static_cast<long long>(r.second.calls), t * 1e3, t * 1e6 / static_cast<double>(r.second.calls),
+                 all > 0 ? 100.0 * t / all : 0.0);
+  }
+}
+
+bool profiling() {
+  static const bool on = [] {
+    const char* v = std::getenv("MX_PROFILE_OPS");
+    if (!v || std::strcmp(v, "1") != 0) return false;
+    g_profile = new std::map<std::string, ProfileEntry>();
+    std::atexit(profile_report);
+    return true;
+  }();
+  return on;
+}
+
+void profile_add(const OpDef* op, std::chrono::steady_clock::duration d) {
+  std::lock_guard<std::mutex> lk(g_profile_mu);
+  ProfileEntry& e = (*g_profile)[op->name()];
+  ++e.calls;
+  e.total += d;
+}
 
 // Everything one pushed call needs, in one allocation owned by the engine; it keeps the storage
 // of its inputs and outputs alive until it has run.
@@ -24,7 +73,13 @@ struct Call final : engine::Task {
   std::vector<std::pair<TBlob, TBlob>> copy_back;
 
   void run() override {
-    op->compute(ctx.dev.type)(ctx, *params, in, out);
+    if (profiling()) {
+      const auto t0 = std::chrono::steady_clock::now();
+      op->compute(ctx.dev.type)(ctx, *params, in, out);
+      profile_add(op, std::chrono::steady_clock::now() - t0);
+    } else {
+      op->compute(ctx.dev.type)(ctx, *params, in, out);
+    }
     for (auto& cb : copy_back) std::memcpy(cb.second.data, cb.first.data, cb.first.nbytes());
   }
   std::string describe() const override {

@@ -361,6 +361,48 @@ void pool_backward(const PoolSetup& ps, const T* gy, const T* x, const T* y, T* 
   const SpatialGeom& g = ps.g;
   const int64_t I = g.in_size(), O = g.out_size(), HW = g.in[1] * g.in[2];
   const A pv = static_cast<A>(ps.p_value);
+  // The windows along each dim, once (the same for every plane).
+  std::vector<Span> spans[3];
+  for (int i = 0; i < 3; ++i)
+    for (int64_t o = 0; o < g.out[i]; ++o) spans[i].push_back(span(g, i, o));
+  if (ps.type == PoolType::kMax && g.out[0] == 1 && g.in[0] == 1) {
+    // 2-d max pooling (the common case): each window's first maximum receives the gradient.
+    parallel_range(ps.planes, [&](int64_t lo, int64_t hi) {
+      std::vector<A> acc(static_cast<size_t>(I));
+      for (int64_t pl = lo; pl < hi; ++pl) {
+        std::fill(acc.begin(), acc.end(), A(0));
+        const T* xp = x + pl * I;
+        const T* gp = gy + pl * O;
+        const int64_t W = g.in[2];
+        int64_t oi = 0;
+        for (const Span& sh : spans[1])
+          for (const Span& sw : spans[2]) {
+            // Branch-free running maximum (which element wins is data-dependent: a branch on it
+            // mispredicts half the time); the first maximum wins, as in the forward.
+            if (sh.lo >= sh.hi || sw.lo >= sw.hi) {
+              ++oi;
+              continue;
+            }
+            int64_t arg = sh.lo * W + sw.lo;
+            A best = static_cast<A>(xp[arg]);
+            for (int64_t ih = sh.lo; ih < sh.hi; ++ih) {
+              const T* row = xp + ih * W;
+              for (int64_t iw = sw.lo; iw < sw.hi; ++iw) {
+                const A v = static_cast<A>(row[iw]);
+                const bool take = v > best;
+                best = take ? v : best;
+                arg = take ? ih * W + iw : arg;
+              }
+            }
+            if (arg >= 0) acc[static_cast<size_t>(arg)] += static_cast<A>(gp[oi]);
+            ++oi;
+          }
+        T* gxp = gx + pl * I;
+        for (int64_t j = 0; j < I; ++j) gxp[j] = static_cast<T>(acc[static_cast<size_t>(j)]);
+      }
+    }, std::max<int64_t>(1, kParallelGrain / std::max<int64_t>(O * g.ksize(), 1)));
+    return;
+  }
   parallel_range(ps.planes, [&](int64_t lo, int64_t hi) {
     std::vector<A> acc(static_cast<size_t>(I));
     for (int64_t pl = lo; pl < hi; ++pl) {
@@ -369,13 +411,10 @@ void pool_backward(const PoolSetup& ps, const T* gy, const T* x, const T* y, T* 
       const T* gp = gy + pl * O;
       const T* yp = y + pl * O;
       int64_t oi = 0;
-      for (int64_t od = 0; od < g.out[0]; ++od) {
-        const Span sd = span(g, 0, od);
-        for (int64_t oh = 0; oh < g.out[1]; ++oh) {
-          const Span sh = span(g, 1, oh);
-          for (int64_t ow = 0; ow < g.out[2]; ++ow, ++oi) {
-            const Span sw = span(g, 2, ow);
-            const A go = static_cast<A>(gp[oi]);
+      for (const Span& sd : spans[0]) {
+        for (const Span& sh : spans[1]) {
+          for (const Span& sw : spans[2]) {
+            const A go = static_cast<A>(gp[oi++]);
             if (ps.type == PoolType::kMax) {
               A best = std::numeric_limits<A>::lowest();
               int64_t arg = -1;
@@ -392,7 +431,7 @@ void pool_backward(const PoolSetup& ps, const T* gy, const T* x, const T* y, T* 
               if (arg >= 0) acc[static_cast<size_t>(arg)] += go;
               continue;
             }
-            A scale = A(1), yv = static_cast<A>(yp[oi]);
+            A scale = A(1), yv = static_cast<A>(yp[oi - 1]);
             if (ps.type == PoolType::kAvg) {
               const int64_t n = ps.include_pad ? sd.full * sh.full * sw.full
                                                : (sd.hi - sd.lo) * (sh.hi - sh.lo) * (sw.hi - sw.lo);
