@@ -77,8 +77,17 @@ inline A activate(Act a, A x) {
 
 void activation_compute(const OpContext&, const Params& p, const std::vector<TBlob>& in,
                         const std::vector<TBlob>& out) {
-  const Act a = parse_act(p.get_string("act_type"));
-  map_float(in[0], out[0], [a](auto x) { return activate(a, x); });
+  // One loop per activation (a switch inside the element loop keeps it from vectorising).
+  switch (parse_act(p.get_string("act_type"))) {
+    case Act::kRelu:
+      return map_float(in[0], out[0], [](auto x) { return (x != x || x > decltype(x)(0)) ? x : decltype(x)(0); });
+    case Act::kSigmoid: return map_float(in[0], out[0], [](auto x) { return activate(Act::kSigmoid, x); });
+    case Act::kTanh: return map_float(in[0], out[0], [](auto x) { return activate(Act::kTanh, x); });
+    case Act::kSoftrelu: return map_float(in[0], out[0], [](auto x) { return activate(Act::kSoftrelu, x); });
+    case Act::kSoftsign: return map_float(in[0], out[0], [](auto x) { return activate(Act::kSoftsign, x); });
+    case Act::kLogSigmoid: return map_float(in[0], out[0], [](auto x) { return activate(Act::kLogSigmoid, x); });
+    case Act::kMish: return map_float(in[0], out[0], [](auto x) { return activate(Act::kMish, x); });
+  }
 }
 
 // ------------------------------------------------------------------ LeakyReLU
