@@ -181,7 +181,10 @@ std::unordered_map<Node*, NDArray> run(const std::vector<NDArray>& heads, const 
              " is not differentiable (it has no registered gradient) but a gradient flows through it");
     ImperativeBuilder b;
     GradArgs a{*node->params, {}, {}, {}, node->rng_seed, node->rng_stream, node->is_train};
-    for (const NDArray& in : node->inputs) a.inputs.push_back(b.add(in));
+    for (const NDArray& in : node->inputs) {
+      a.inputs.push_back(b.add(in));
+      a.needs_grad.push_back(in.ag_node() != nullptr);  // others are dropped below anyway
+    }
     for (size_t i = 0; i < node->outputs.size(); ++i) {
       NDArray out = node->outputs[i];
       out.set_ag(node, static_cast<int>(i));

@@ -46,6 +46,10 @@ struct GradArgs {
   uint64_t rng_seed = 0;
   uint64_t rng_stream = 0;
   bool is_train = false;
+  // Which inputs need a gradient (empty: all). A GradFn may skip building the others (return an
+  // invalid GradValue for them): the data input of a network's first layer, say.
+  std::vector<bool> needs_grad;
+  bool needs(size_t i) const { return needs_grad.empty() || (i < needs_grad.size() && needs_grad[i]); }
 };
 
 // Returns one gradient per forward input, with the input's shape; an invalid GradValue means "no

@@ -339,17 +339,18 @@ V bias_grad(GradBuilder& b, V og) { return b.call1("sum", {og}, {{"axis", "(1,)"
 MX_REGISTER_GRADIENT(Convolution, [](GradBuilder& b, const GradArgs& a) {
   const ParamList& pl = a.params.explicit_values();
   V og = a.ograds[0], x = a.inputs[0], w = a.inputs[1];
-  Vs r{b.call1("_backward_Convolution_data", {og, x, w}, pl), b.call1("_backward_Convolution_weight", {og, x, w}, pl)};
-  if (a.inputs.size() > 2) r.push_back(bias_grad(b, og));
+  Vs r{a.needs(0) ? b.call1("_backward_Convolution_data", {og, x, w}, pl) : V{},
+       a.needs(1) ? b.call1("_backward_Convolution_weight", {og, x, w}, pl) : V{}};
+  if (a.inputs.size() > 2) r.push_back(a.needs(2) ? bias_grad(b, og) : V{});
   return r;
 });
 
 MX_REGISTER_GRADIENT(Deconvolution, [](GradBuilder& b, const GradArgs& a) {
   const ParamList& pl = a.params.explicit_values();
   V og = a.ograds[0], x = a.inputs[0], w = a.inputs[1];
-  Vs r{b.call1("_backward_Deconvolution_data", {og, x, w}, pl),
-       b.call1("_backward_Deconvolution_weight", {og, x, w}, pl)};
-  if (a.inputs.size() > 2) r.push_back(bias_grad(b, og));
+  Vs r{a.needs(0) ? b.call1("_backward_Deconvolution_data", {og, x, w}, pl) : V{},
+       a.needs(1) ? b.call1("_backward_Deconvolution_weight", {og, x, w}, pl) : V{}};
+  if (a.inputs.size() > 2) r.push_back(a.needs(2) ? bias_grad(b, og) : V{});
   return r;
 });
 

@@ -207,9 +207,10 @@ MX_REGISTER_GRADIENT(dot, [](GradBuilder& b, const GradArgs& a) {
                     {"rhs_begin", ta ? "1" : "0"}, {"rhs_end", ta ? "2" : "1"}});
     og2 = b.call1("Reshape", {om}, {{"shape", q == 0 ? "(-1, 1)" : "(0, -1)"}});
   }
-  V gl = ta ? d(r2, og2, tb, true) : d(og2, r2, false, !tb);
-  V gr = tb ? d(og2, l2, true, ta) : d(l2, og2, !ta, false);
-  return Vs{b.call1("reshape_like", {gl, x}), b.call1("reshape_like", {gr, y})};
+  V gx, gy;
+  if (a.needs(0)) gx = b.call1("reshape_like", {ta ? d(r2, og2, tb, true) : d(og2, r2, false, !tb), x});
+  if (a.needs(1)) gy = b.call1("reshape_like", {tb ? d(og2, l2, true, ta) : d(l2, og2, !ta, false), y});
+  return Vs{gx, gy};
 });
 
 }  // namespace

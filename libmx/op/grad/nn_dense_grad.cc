@@ -47,10 +47,10 @@ MX_REGISTER_GRADIENT(FullyConnected, [](GradBuilder& b, const GradArgs& a) {
     x2 = b.call1("Reshape", {x}, p);
     og2 = b.call1("Reshape", {og}, p);
   }
-  V gx = b.call1("reshape_like", {b.call1("dot", {og2, w}), x});
-  V gw = b.call1("dot", {og2, x2}, {{"transpose_a", "True"}});
+  V gx = a.needs(0) ? b.call1("reshape_like", {b.call1("dot", {og2, w}), x}) : V{};
+  V gw = a.needs(1) ? b.call1("dot", {og2, x2}, {{"transpose_a", "True"}}) : V{};
   Vs r{gx, gw};
-  if (!no_bias) r.push_back(b.call1("sum", {og2}, {{"axis", "(0,)"}}));
+  if (!no_bias) r.push_back(a.needs(2) ? b.call1("sum", {og2}, {{"axis", "(0,)"}}) : V{});
   return r;
 });
 
