@@ -10,6 +10,8 @@
 // float. Dense storage only: lazy_update (which only changes row_sparse gradients) has no effect.
 //
 // gradient: see libmx/op/grad/ (none yet where no file there names this op) (optimizer updates are not differentiated)
+// Float selects (clipping) if-convert, and the update loops vectorise, only without trapping math.
+#pragma GCC optimize("no-trapping-math")
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -38,8 +40,10 @@ const std::vector<DType> kOptTypes = {DType::kFloat32, DType::kFloat64, DType::k
 // Clip to [-c, c] when c >= 0 (NaN passes through, as in MXNet).
 template <typename A>
 inline A clip_to(A x, A c) {
-  if (c < A(0)) return x;
-  return x > c ? c : (x < -c ? -c : x);
+  // Branch-free (c < 0: no clipping), so the element loops vectorise.
+  const A lo = x < -c ? -c : x;
+  const A cl = lo > c ? c : lo;
+  return c < A(0) ? x : cl;
 }
 
 template <typename A>
@@ -124,7 +128,7 @@ void sgd_cpu(const OpContext&, const Params& p, const std::vector<TBlob>& in, co
     const T* g = cptr<T>(in[1]);
     T* o = mptr<T>(out[0]);
     const A lr = A(c.lr), wd = A(c.wd), rs = A(c.rescale), cl = A(c.clip);
-    for_each(in[0].size(), [&](int64_t i) {
+    for_each(in[0].size(), [=](int64_t i) {
       const A wi = A(w[i]);
       o[i] = T((A(1) - lr * wd) * wi - lr * clip_to(rs * A(g[i]), cl));
     });
@@ -142,11 +146,23 @@ void sgd_mom_cpu(const OpContext&, const Params& p, const std::vector<TBlob>& in
     T* m = mptr<T>(in[2]);
     T* o = mptr<T>(out[0]);
     const A lr = A(c.lr), wd = A(c.wd), rs = A(c.rescale), cl = A(c.clip), mom = A(mu);
-    for_each(in[0].size(), [&](int64_t i) {
-      const A wi = A(w[i]);
-      const T mi = T(mom * A(m[i]) - lr * wd * wi - lr * clip_to(rs * A(g[i]), cl));
-      m[i] = mi;
-      o[i] = T(wi + A(mi));
+    // Captured by value: copies the compiler knows no store aliases (so the loop vectorises).
+    parallel_range(in[0].size(), [=](int64_t b, int64_t e) {
+      if (cl < A(0)) {
+        for (int64_t i = b; i < e; ++i) {
+          const A wi = A(w[i]);
+          const T mi = T(mom * A(m[i]) - lr * wd * wi - lr * (rs * A(g[i])));
+          m[i] = mi;
+          o[i] = T(wi + A(mi));
+        }
+      } else {
+        for (int64_t i = b; i < e; ++i) {
+          const A wi = A(w[i]);
+          const T mi = T(mom * A(m[i]) - lr * wd * wi - lr * clip_to(rs * A(g[i]), cl));
+          m[i] = mi;
+          o[i] = T(wi + A(mi));
+        }
+      }
     });
   });
 }
@@ -163,7 +179,7 @@ void nag_mom_cpu(const OpContext&, const Params& p, const std::vector<TBlob>& in
     T* m = mptr<T>(in[2]);
     T* o = mptr<T>(out[0]);
     const A lr = A(c.lr), wd = A(c.wd), rs = A(c.rescale), cl = A(c.clip), mom = A(mu);
-    for_each(in[0].size(), [&](int64_t i) {
+    for_each(in[0].size(), [=](int64_t i) {
       const A wi = A(w[i]);
       const A G = clip_to(rs * A(g[i]), cl) + wd * wi;
       const A m1 = mom * A(m[i]);
@@ -188,7 +204,7 @@ void adam_cpu(const OpContext&, const Params& p, const std::vector<TBlob>& in, c
     T* o = mptr<T>(out[0]);
     const A lr = A(c.lr), wd = A(c.wd), rs = A(c.rescale), cl = A(c.clip);
     const A b1 = A(b1d), b2 = A(b2d), eps = A(epsd);
-    for_each(in[0].size(), [&](int64_t i) {
+    for_each(in[0].size(), [=](int64_t i) {
       const A wi = A(w[i]);
       const A G = clip_to(rs * A(g[i]) + wd * wi, cl);
       const T mt = T(b1 * A(mean[i]) + (A(1) - b1) * G);
@@ -225,7 +241,7 @@ void adamw_cpu(const OpContext&, const Params& p, const std::vector<TBlob>& in, 
     T* o = mptr<T>(out[0]);
     const A lr = A(c.lr), wd = A(c.wd), rs = A(scale), cl = A(c.clip);
     const A b1 = A(b1d), b2 = A(b2d), eps = A(epsd), eta = A(etad);
-    for_each(in[0].size(), [&](int64_t i) {
+    for_each(in[0].size(), [=](int64_t i) {
       const A wi = A(w[i]);
       const A G = clip_to(rs * A(g[i]), cl);
       const T mt = T(b1 * A(mean[i]) + (A(1) - b1) * G);
@@ -250,7 +266,7 @@ void rmsprop_cpu(const OpContext&, const Params& p, const std::vector<TBlob>& in
     T* o = mptr<T>(out[0]);
     const A lr = A(c.lr), wd = A(c.wd), rs = A(c.rescale), cl = A(c.clip);
     const A g1 = A(g1d), eps = A(epsd), cw = A(cwd);
-    for_each(in[0].size(), [&](int64_t i) {
+    for_each(in[0].size(), [=](int64_t i) {
       const A wi = A(w[i]);
       const A G = clip_to(rs * A(g[i]) + wd * wi, cl);
       const T nt = T((A(1) - g1) * G * G + g1 * A(n[i]));
@@ -276,7 +292,7 @@ void rmspropalex_cpu(const OpContext&, const Params& p, const std::vector<TBlob>
     T* o = mptr<T>(out[0]);
     const A lr = A(c.lr), wd = A(c.wd), rs = A(c.rescale), cl = A(c.clip);
     const A g1 = A(g1d), g2 = A(g2d), eps = A(epsd), cw = A(cwd);
-    for_each(in[0].size(), [&](int64_t i) {
+    for_each(in[0].size(), [=](int64_t i) {
       const A wi = A(w[i]);
       const A G = clip_to(rs * A(g[i]) + wd * wi, cl);
       const T nt = T((A(1) - g1) * G * G + g1 * A(n[i]));
@@ -306,7 +322,7 @@ void ftrl_cpu(const OpContext&, const Params& p, const std::vector<TBlob>& in, c
     T* o = mptr<T>(out[0]);
     const A lr = A(c.lr), wd = A(c.wd), rs = A(c.rescale), cl = A(c.clip);
     const A l1 = A(l1d), beta = A(betad);
-    for_each(in[0].size(), [&](int64_t i) {
+    for_each(in[0].size(), [=](int64_t i) {
       const A wi = A(w[i]);
       const A G = clip_to(rs * A(g[i]), cl);
       const A ni = A(n[i]);
@@ -336,7 +352,7 @@ void adagrad_cpu(const OpContext&, const Params& p, const std::vector<TBlob>& in
     T* h = mptr<T>(in[2]);
     T* o = mptr<T>(out[0]);
     const A lr = A(c.lr), rs = A(c.rescale), cl = A(c.clip), eps = A(epsd);
-    for_each(in[0].size(), [&](int64_t i) {
+    for_each(in[0].size(), [=](int64_t i) {
       const A G = clip_to(rs * A(g[i]), cl);
       const T ht = T(A(h[i]) + G * G);
       h[i] = ht;
@@ -364,7 +380,7 @@ void lamb1_cpu(const OpContext&, const Params& p, const std::vector<TBlob>& in, 
     const A b1 = A(b1d), b2 = A(b2d), eps = A(epsd);
     const A c1 = bc ? A(1) - A(std::pow(b1d, double(t))) : A(1);
     const A c2 = bc ? A(1) - A(std::pow(b2d, double(t))) : A(1);
-    for_each(in[0].size(), [&](int64_t i) {
+    for_each(in[0].size(), [=](int64_t i) {
       const A G = clip_to(rs * A(g[i]), cl);
       const T mt = T(b1 * A(mean[i]) + (A(1) - b1) * G);
       const T vt = T(b2 * A(var[i]) + (A(1) - b2) * G * G);
@@ -390,7 +406,7 @@ void lamb2_cpu(const OpContext&, const Params& p, const std::vector<TBlob>& in, 
     if (hi >= 0 && r1 > A(hi)) r1 = A(hi);
     A lr = A(lrd);
     if (!(r1 == A(0) || r2 == A(0))) lr = lr * r1 / r2;
-    for_each(in[0].size(), [&](int64_t i) { o[i] = T(A(w[i]) - lr * A(g[i])); });
+    for_each(in[0].size(), [=](int64_t i) { o[i] = T(A(w[i]) - lr * A(g[i])); });
   });
 }
 
