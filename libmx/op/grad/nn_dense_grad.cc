@@ -39,8 +39,11 @@ MX_REGISTER_GRADIENT(FullyConnected, [](GradBuilder& b, const GradArgs& a) {
   V x = a.inputs[0], w = a.inputs[1], og = a.ograds[0];
   V x2, og2;
   if (flatten) {
-    x2 = b.call1("Reshape", {x}, {{"shape", "(0,-1)"}});
+    x2 = b.ndim(x) == 2 ? x : b.call1("Reshape", {x}, {{"shape", "(0,-1)"}});  // Reshape copies
     og2 = og;  // already (rows, num_hidden)
+  } else if (b.ndim(x) == 2) {
+    x2 = x;
+    og2 = og;
   } else {
     // Merge all leading axes: codes applied right to left keep the last axis.
     ParamList p{{"shape", "(-1,0)"}, {"reverse", "True"}};
