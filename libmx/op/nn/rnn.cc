@@ -66,19 +66,23 @@ __attribute__((target("avx512f"))) void step_block(const float* A, int64_t lda, 
     for (int v = 0; v < V; ++v) _mm512_storeu_ps(C + r * ldc + 16 * v, acc[r][v]);
 }
 
+// ablk: the distance between successive 8-row blocks of A (8 * lda for a plain row-major A).
 template <int V>
-__attribute__((target("avx512f"))) void step_rows(int64_t M, const float* A, int64_t lda, int64_t ak, const float* B,
-                                                  int64_t K, float* C, int64_t ldc, bool accumulate, const float* bias) {
+__attribute__((target("avx512f"))) void step_rows(int64_t M, const float* A, int64_t lda, int64_t ak, int64_t ablk,
+                                                  const float* B, int64_t K, float* C, int64_t ldc, bool accumulate,
+                                                  const float* bias) {
   int64_t n = 0;
-  for (; n + 8 <= M; n += 8) step_block<8, V>(A + n * lda, lda, ak, B, K, C + n * ldc, ldc, accumulate, bias);
+  for (; n + 8 <= M; n += 8) step_block<8, V>(A + (n / 8) * ablk, lda, ak, B, K, C + n * ldc, ldc, accumulate, bias);
+  const float* a = A + (n / 8) * ablk;
+  float* c = C + n * ldc;
   switch (M - n) {
-    case 7: step_block<7, V>(A + n * lda, lda, ak, B, K, C + n * ldc, ldc, accumulate, bias); break;
-    case 6: step_block<6, V>(A + n * lda, lda, ak, B, K, C + n * ldc, ldc, accumulate, bias); break;
-    case 5: step_block<5, V>(A + n * lda, lda, ak, B, K, C + n * ldc, ldc, accumulate, bias); break;
-    case 4: step_block<4, V>(A + n * lda, lda, ak, B, K, C + n * ldc, ldc, accumulate, bias); break;
-    case 3: step_block<3, V>(A + n * lda, lda, ak, B, K, C + n * ldc, ldc, accumulate, bias); break;
-    case 2: step_block<2, V>(A + n * lda, lda, ak, B, K, C + n * ldc, ldc, accumulate, bias); break;
-    case 1: step_block<1, V>(A + n * lda, lda, ak, B, K, C + n * ldc, ldc, accumulate, bias); break;
+    case 7: step_block<7, V>(a, lda, ak, B, K, c, ldc, accumulate, bias); break;
+    case 6: step_block<6, V>(a, lda, ak, B, K, c, ldc, accumulate, bias); break;
+    case 5: step_block<5, V>(a, lda, ak, B, K, c, ldc, accumulate, bias); break;
+    case 4: step_block<4, V>(a, lda, ak, B, K, c, ldc, accumulate, bias); break;
+    case 3: step_block<3, V>(a, lda, ak, B, K, c, ldc, accumulate, bias); break;
+    case 2: step_block<2, V>(a, lda, ak, B, K, c, ldc, accumulate, bias); break;
+    case 1: step_block<1, V>(a, lda, ak, B, K, c, ldc, accumulate, bias); break;
     default: break;
   }
 }
@@ -86,6 +90,27 @@ __attribute__((target("avx512f"))) void step_rows(int64_t M, const float* A, int
 bool have_avx512() {
   static const bool ok = __builtin_cpu_supports("avx512f");
   return ok;
+}
+
+// A stored K x M (used transposed) copied into blocks of 8 rows, (r, k) of block rb at
+// rb * 8 * K + k * 8 + r, so the kernel reads each row block contiguously (row k of the stored A gives
+// 8 contiguous values per block). In scratch slot 2.
+const float* pack_a_t(int64_t M, int64_t K, const float* A, int64_t lda) {
+  const int64_t MB = (M + 7) / 8;
+  float* ap = scratch<float>(MB * 8 * K, 2);
+  parallel_range(MB, [&](int64_t b, int64_t e) {
+    for (int64_t rb = b; rb < e; ++rb) {
+      const int64_t r0 = rb * 8, w = std::min<int64_t>(8, M - r0);
+      float* dst = ap + rb * 8 * K;
+      if (w == 8) {
+        for (int64_t k = 0; k < K; ++k) std::memcpy(dst + k * 8, A + k * lda + r0, 8 * sizeof(float));
+      } else {
+        for (int64_t k = 0; k < K; ++k)
+          for (int64_t r = 0; r < w; ++r) dst[k * 8 + r] = A[k * lda + r0 + r];
+      }
+    }
+  }, std::max<int64_t>(1, (1 << 15) / std::max<int64_t>(1, 8 * K)));
+  return ap;
 }
 
 }  // namespace
@@ -102,15 +127,17 @@ void pack_step_b(const float* B, int64_t sk, int64_t sc, int64_t K, int64_t Nc, 
 }
 
 void step_gemm(int64_t M, int64_t Nc, int64_t K, const float* A, int64_t lda, const float* packed_b,
-               bool accumulate, float* C, int64_t ldc, const float* bias, int64_t ak, int64_t k0, int64_t panel_k) {
+               bool accumulate, float* C, int64_t ldc, const float* bias, int64_t ak, int64_t k0, int64_t panel_k,
+               int64_t ablk) {
   if (M <= 0) return;
   if (panel_k <= 0) panel_k = K;
+  if (ablk <= 0) ablk = 8 * lda;
   for (int64_t c0 = 0; c0 < Nc; c0 += 32) {
     if (c0 + 32 <= Nc)
-      step_rows<2>(M, A, lda, ak, packed_b + c0 * panel_k + k0 * 32, K, C + c0, ldc, accumulate,
+      step_rows<2>(M, A, lda, ak, ablk, packed_b + c0 * panel_k + k0 * 32, K, C + c0, ldc, accumulate,
                    bias ? bias + c0 : nullptr);
     else
-      step_rows<1>(M, A, lda, ak, packed_b + c0 * panel_k + k0 * 16, K, C + c0, ldc, accumulate,
+      step_rows<1>(M, A, lda, ak, ablk, packed_b + c0 * panel_k + k0 * 16, K, C + c0, ldc, accumulate,
                    bias ? bias + c0 : nullptr);
   }
 }
@@ -125,44 +152,87 @@ void seq_gemm(bool ta, bool tb, int64_t M, int64_t Nc, int64_t K, const float* A
     const int64_t sk = tb ? 1 : ldb, sc = tb ? ldb : 1;
     pack_step_b(B + c0 * sc, sk, sc, K, c1 - c0, bp + c0 * K);
   }, std::max<int64_t>(1, (1 << 16) / std::max<int64_t>(1, 32 * K)));
+  constexpr int64_t kKC = 256;  // K in chunks whose panel slices (kKC x 32 floats) stay in L1
   if (ta) {
-    // A is stored K x M: transpose it (in 32 x 32 tiles) so the kernel reads its rows contiguously.
-    float* at = scratch<float>(M * K, 2);
-    parallel_range((M + 31) / 32, [&](int64_t b, int64_t e) {
-      for (int64_t r0 = b * 32; r0 < std::min(M, e * 32); r0 += 32)
-        for (int64_t k0 = 0; k0 < K; k0 += 32)
-          for (int64_t k = k0; k < std::min(K, k0 + 32); ++k)
-            for (int64_t r = r0; r < std::min(M, r0 + 32); ++r) at[r * K + k] = A[k * lda + r];
-    }, std::max<int64_t>(1, (1 << 16) / std::max<int64_t>(1, 32 * K)));
-    A = at;
-    lda = K;
+    // A is stored K x M: the kernel reads it from blocks of 8 rows (pack_a_t).
+    const int64_t MB = (M + 7) / 8;
+    const float* ap = pack_a_t(M, K, A, lda);
+    parallel_range(MB, [&](int64_t b, int64_t e) {
+      const int64_t r0 = b * 8, r1 = std::min(M, e * 8);
+      for (int64_t k0 = 0; k0 < K; k0 += kKC)
+        step_gemm(r1 - r0, Nc, std::min(kKC, K - k0), ap + b * 8 * K + k0 * 8, 1, bp, accumulate || k0 > 0,
+                  C + r0 * ldc, ldc, nullptr, 8, k0, K, 8 * K);
+    }, M * Nc * K >= (1 << 18) ? 1 : MB);
+    return;
   }
-  // K in chunks whose panel slices (kKC x 32 floats) stay in L1 across a thread's row blocks.
-  constexpr int64_t kKC = 256;
   parallel_range(M, [&](int64_t b, int64_t e) {
     for (int64_t k0 = 0; k0 < K; k0 += kKC)
       step_gemm(e - b, Nc, std::min(kKC, K - k0), A + b * lda + k0, lda, bp, accumulate || k0 > 0, C + b * ldc, ldc,
                 nullptr, 1, k0, K);
   }, M * Nc * K >= (1 << 18) ? 8 : M);
 }
+
+bool wgrad_gemm_ok(int64_t n1, int64_t n2) { return n1 % 32 == 0 && n2 > 0 && step_gemm_ok(n2); }
+
+void wgrad_gemm(int64_t M, int64_t K, const float* A, int64_t lda, int64_t n1, const float* B1, int64_t ldb1,
+                float* C1, int64_t n2, const float* B2a, int64_t ldb2a, int64_t k_split, const float* B2b,
+                int64_t ldb2b, float* C2) {
+  const int64_t Nc = n1 + n2, P = (Nc + 31) / 32, MB = (M + 7) / 8;
+  float* bp = scratch<float>(K * Nc, 1);
+  // Panels of 32 columns (the last may have 16), n1 % 32 == 0: no panel mixes the two products.
+  parallel_range(P, [&](int64_t b, int64_t e) {
+    for (int64_t p = b; p < e; ++p) {
+      const int64_t c0 = p * 32, w = std::min<int64_t>(32, Nc - c0);
+      float* panel = bp + c0 * K;
+      for (int64_t k = 0; k < K; ++k) {
+        const float* row = c0 < n1 ? B1 + k * ldb1 + c0
+                                   : (k < k_split ? B2a + k * ldb2a : B2b + (k - k_split) * ldb2b) + (c0 - n1);
+        std::memcpy(panel + k * w, row, static_cast<size_t>(w) * sizeof(float));
+      }
+    }
+  }, 1);
+  const float* ap = pack_a_t(M, K, A, lda);
+  constexpr int64_t kKC = 256;
+  parallel_range(MB, [&](int64_t b, int64_t e) {
+    const int64_t r0 = b * 8, rows = std::min(M, e * 8) - r0;
+    const float* a = ap + b * 8 * K;
+    for (int64_t k0 = 0; k0 < K; k0 += kKC) {
+      const int64_t kc = std::min(kKC, K - k0);
+      for (int64_t c0 = 0; c0 < Nc; c0 += 32) {
+        const bool first = c0 < n1;
+        float* c = first ? C1 + r0 * n1 + c0 : C2 + r0 * n2 + (c0 - n1);
+        const int64_t ldc = first ? n1 : n2;
+        if (c0 + 32 <= Nc)
+          step_rows<2>(rows, a + k0 * 8, 1, 8, 8 * K, bp + c0 * K + k0 * 32, kc, c, ldc, k0 > 0, nullptr);
+        else
+          step_rows<1>(rows, a + k0 * 8, 1, 8, 8 * K, bp + c0 * K + k0 * 16, kc, c, ldc, k0 > 0, nullptr);
+      }
+    }
+  }, 1);
+}
 #else
+bool wgrad_gemm_ok(int64_t, int64_t) { return false; }
+void wgrad_gemm(int64_t, int64_t, const float*, int64_t, int64_t, const float*, int64_t, float*, int64_t,
+                const float*, int64_t, int64_t, const float*, int64_t, float*) {}
 bool step_gemm_ok(int64_t) { return false; }
 void pack_step_b(const float*, int64_t, int64_t, int64_t, int64_t, float*) {}
 void step_gemm(int64_t, int64_t, int64_t, const float*, int64_t, const float*, bool, float*, int64_t, const float*,
-               int64_t, int64_t, int64_t) {}
+               int64_t, int64_t, int64_t, int64_t) {}
 void seq_gemm(bool, bool, int64_t, int64_t, int64_t, const float*, int64_t, const float*, int64_t, bool, float*,
               int64_t) {}
 #endif
 
 void* scratch_bytes(size_t bytes, int slot) {
+  // 64-byte aligned: the kernel's 64-byte loads of packed panels then never straddle cache lines.
   thread_local std::unique_ptr<char[]> buf[3];
   thread_local size_t cap[3] = {0, 0, 0};
   if (bytes > cap[slot]) {
     buf[slot].reset();
-    buf[slot].reset(new char[bytes]);
+    buf[slot].reset(new char[bytes + 64]);
     cap[slot] = bytes;
   }
-  return buf[slot].get();
+  const uintptr_t p = reinterpret_cast<uintptr_t>(buf[slot].get());
+  return reinterpret_cast<void*>((p + 63) & ~static_cast<uintptr_t>(63));
 }
 
 // ------------------------------------------------------------------ geometry
@@ -419,10 +489,10 @@ void rnn_forward(const OpContext& ctx, const Geom& g, const std::vector<TBlob>& 
   T* res = out.back().ptr<T>();
   const bool train = ctx.is_train;
 
-  T* hw = scratch<T>(N * GH + (g.mode <= kRnnTanh ? TN * H : 0) + (g.p > 0 && g.L > 1 ? TN * DH : 0) + H * GH);
+  T* hw = scratch<T>(N * GH + (g.mode <= kRnnTanh ? TN * H : 0) + (g.p > 0 && g.L > 1 ? TN * DH : 0) + H * GH + 16);
   T* xw_plain = hw + N * GH;                                  // rnn modes: the input projection
   T* xdrop = xw_plain + (g.mode <= kRnnTanh ? TN * H : 0);   // the masked input of the next layer
-  T* whh_t = xdrop + (g.p > 0 && g.L > 1 ? TN * DH : 0);      // W_h2h^T packed for step_gemm
+  T* whh_t = align64(xdrop + (g.p > 0 && g.L > 1 ? TN * DH : 0));  // W_h2h^T packed for step_gemm
   std::vector<T> bias(static_cast<size_t>(GH));
 
   for (int64_t l = 0; l < g.L; ++l) {

@@ -5,8 +5,8 @@
 // step, kept for all steps, and one (N, GH) x W_h2h product (step_gemm, else the BLAS) carries dh
 // to the previous step. The
 // weight gradients are then big GEMMs over all steps at once: dW_i2h = dG^T X, dW_h2h =
-// dG_h^T H_prev, the biases column sums of dG, and the input gradient
-// dX = dG W_i2h.
+// dG_h^T H_prev (float32 on AVX-512: both in one pass over dG, wgrad_gemm in rnn.cc), the biases
+// column sums of dG, and the input gradient dX = dG W_i2h.
 // Vectorisable float selects in the gate math (rnn_cell.h); no code here relies on FP exceptions.
 #pragma GCC optimize("no-trapping-math")
 #include <algorithm>
@@ -117,6 +117,8 @@ inline void rnn_back_any(const double* dy, const double* dh, const double* h, do
   rnn_back_row<double>(dy, dh, h, dg, H, relu);
 }
 
+constexpr int64_t kStepKC = 256;
+
 // out[j] = sum over rows of m (rows x cols), rows split over the threads by column ranges.
 template <typename T>
 void col_sums(const T* m, int64_t rows, int64_t cols, T* out) {
@@ -152,14 +154,14 @@ void rnn_backward(const Geom& g, const std::vector<TBlob>& in, const std::vector
   const bool any_mask = g.p > 0 && g.L > 1;
   const int64_t ydim = TN * DH;
   T* dy = scratch<T>(ydim * (g.L > 1 ? 2 : 1) + TN * GH * (gru ? 2 : 1) + 2 * N * H + (any_mask ? ydim : 0) +
-                     GH * H);                           // gradient reaching the current layer's output
+                     GH * H + 16);                      // gradient reaching the current layer's output
   T* dy_below = dy + ydim;                        // ... and the layer below's (L > 1)
   T* dgx = dy + ydim * (g.L > 1 ? 2 : 1);
   T* dgh = gru ? dgx + TN * GH : dgx;
   T* dh = dgh + TN * GH;
   T* dc = dh + N * H;
   T* xdrop = dc + N * H;
-  T* whh_p = xdrop + (any_mask ? ydim : 0);  // W_h2h packed for step_gemm
+  T* whh_p = align64(xdrop + (any_mask ? ydim : 0));  // W_h2h packed for step_gemm
   std::copy(dout, dout + ydim, dy);
 
   for (int64_t l = g.L - 1; l >= 0; --l) {
@@ -216,23 +218,39 @@ void rnn_backward(const Geom& g, const std::vector<TBlob>& in, const std::vector
           }
           // dh_{t-1} = dG_h W_h2h (+ GRU's direct z * dh term already in dh), for these rows only:
           // each thread carries its block of batch rows through the whole step.
+          // K in chunks of kStepKC: a panel slice (kStepKC x 32) stays in L1 over the row blocks.
           if (packed)
-            step_gemm(e - b, H, GH, reinterpret_cast<const float*>(dght + b * GH), GH,
-                      reinterpret_cast<const float*>(whh_p), gru, reinterpret_cast<float*>(dh + b * H), H);
+            for (int64_t k0 = 0; k0 < GH; k0 += kStepKC)
+              step_gemm(e - b, H, std::min(kStepKC, GH - k0), reinterpret_cast<const float*>(dght + b * GH + k0), GH,
+                        reinterpret_cast<const float*>(whh_p), gru || k0 > 0, reinterpret_cast<float*>(dh + b * H),
+                        H, nullptr, 1, k0, GH);
         }, packed ? (N * GH * H >= (1 << 17) ? 8 : N) : std::max<int64_t>(1, 4096 / GH));
         if (!packed) gemm(false, false, N, H, GH, T(1), dght, GH, Whh, H, gru ? T(1) : T(0), dh, H);
       }
       std::copy(dh, dh + N * H, dh0 + sidx);
       if (lstm) std::copy(dc, dc + N * H, dc0 + sidx);
-      // dW_h2h: steps after the first processed one pair with the layer's own outputs.
-      if (T_ > 1) {
-        const T* dg_rest = d == 0 ? dgh + N * GH : dgh;
-        const T* h_rest = d == 0 ? Y + d * H : Y + N * DH + d * H;
-        rnn_gemm(true, false, GH, H, (T_ - 1) * N, dg_rest, GH, h_rest, DH, false, dWhh, H);
+      // dW_h2h pairs step t's gate gradients with h_{t-1}: the layer's own output shifted by one
+      // step, h0 for the first step processed.
+      const T* h_a = d == 0 ? hs0 : Y + N * DH + d * H;  // rows k < k_split of H_prev
+      const int64_t ld_a = d == 0 ? H : DH, k_split = d == 0 ? N : (T_ - 1) * N;
+      const T* h_b = d == 0 ? Y + d * H : hs0;           // rows from k_split on
+      const int64_t ld_b = d == 0 ? DH : H;
+      bool fused = false;
+      if constexpr (std::is_same<T, float>::value) {
+        // One pass over the gate gradients for both weight gradients (LSTM, RNN: dG_h is dG_x).
+        const int64_t n1 = gru ? 0 : in_l;
+        if (wgrad_gemm_ok(n1, H)) {
+          wgrad_gemm(GH, TN, dgh, GH, n1, X, in_l, dWih, H, h_a, ld_a, k_split, h_b, ld_b, dWhh);
+          if (gru) rnn_gemm(true, false, GH, in_l, TN, dgx, GH, X, in_l, false, dWih, in_l);
+          fused = true;
+        }
       }
-      const T* dg_first = dgh + (d == 0 ? 0 : (T_ - 1) * N * GH);
-      rnn_gemm(true, false, GH, H, N, dg_first, GH, hs0, H, T_ > 1, dWhh, H);
-      rnn_gemm(true, false, GH, in_l, TN, dgx, GH, X, in_l, false, dWih, in_l);
+      if (!fused) {
+        if (k_split > 0) rnn_gemm(true, false, GH, H, k_split, dgh, GH, h_a, ld_a, false, dWhh, H);
+        if (TN > k_split)
+          rnn_gemm(true, false, GH, H, TN - k_split, dgh + k_split * GH, GH, h_b, ld_b, k_split > 0, dWhh, H);
+        rnn_gemm(true, false, GH, in_l, TN, dgx, GH, X, in_l, false, dWih, in_l);
+      }
       col_sums(dgx, TN, GH, dbih);
       if (gru)
         col_sums(dgh, TN, GH, dbhh);

@@ -1,4 +1,4 @@
-// Shared pieces of the fused RNN operator (rnn.cc: forward, rnn_backward.cc: _backward_RNN): the
+// Shared pieces of the fused RNN operator (rnn.cc: forward, rnn_cell.cc: _backward_RNN): the
 // geometry of the packed parameter vector and of the reserve (the forward intermediates the
 // backward pass reads), and the parameter declarations both ops share.
 #pragma once
@@ -103,14 +103,25 @@ bool step_gemm_ok(int64_t Nc);
 void pack_step_b(const float* B, int64_t sk, int64_t sc, int64_t K, int64_t Nc, float* out);
 // C starts from C itself (accumulate), else from the row vector bias (Nc values) when given, else 0.
 // A's element (r, k) is at A[r * lda + k * ak].
-// k0/panel_k: use rows [k0, k0 + K) of panels packed with panel_k rows (0: K).
+// k0/panel_k: use rows [k0, k0 + K) of panels packed with panel_k rows (0: K). ablk: the distance
+// between successive blocks of 8 rows of A (0: 8 * lda).
 void step_gemm(int64_t M, int64_t Nc, int64_t K, const float* A, int64_t lda, const float* packed_b,
                bool accumulate, float* C, int64_t ldc, const float* bias = nullptr, int64_t ak = 1, int64_t k0 = 0,
-               int64_t panel_k = 0);
+               int64_t panel_k = 0, int64_t ablk = 0);
 // C (M x Nc) = op(A) op(B) (+ C when accumulate) with the same kernel, B packed (and a transposed
 // A transposed) here, the rows of C split over the threads. Only where step_gemm_ok(Nc).
 void seq_gemm(bool ta, bool tb, int64_t M, int64_t Nc, int64_t K, const float* A, int64_t lda, const float* B,
               int64_t ldb, bool accumulate, float* C, int64_t ldc);
+
+// The weight gradients of one layer and direction in one pass over A (K x M stored, used transposed:
+// the gate gradients of all steps): C1 (M x n1) = A^T B1 and C2 (M x n2) = A^T B2, where B1 is
+// K x n1 (row k at B1 + k * ldb1) and row k of B2 is at B2a + k * ldb2a for k < k_split, else at
+// B2b + (k - k_split) * ldb2b (the previous hidden state: h0 for the first step). n1 may be 0.
+// Only where wgrad_gemm_ok(n1, n2).
+bool wgrad_gemm_ok(int64_t n1, int64_t n2);
+void wgrad_gemm(int64_t M, int64_t K, const float* A, int64_t lda, int64_t n1, const float* B1, int64_t ldb1,
+                float* C1, int64_t n2, const float* B2a, int64_t ldb2a, int64_t k_split, const float* B2b,
+                int64_t ldb2b, float* C2);
 
 // Per-thread scratch memory (three slots), kept between calls (grow-only) so the per-call workspace
 // costs no allocation or page faults; valid until the next use of the slot on this thread.
@@ -119,15 +130,20 @@ template <typename T>
 T* scratch(int64_t n, int slot = 0) {
   return static_cast<T*>(scratch_bytes(static_cast<size_t>(n > 0 ? n : 1) * sizeof(T), slot));
 }
+// p rounded up to a 64-byte boundary (within a scratch block, reserve 64 bytes more for it).
+template <typename T>
+T* align64(T* p) {
+  return reinterpret_cast<T*>((reinterpret_cast<uintptr_t>(p) + 63) & ~static_cast<uintptr_t>(63));
+}
 
 // gemm (kernels/cpu/blas.h) with alpha 1 and beta 0 or 1, through seq_gemm where it applies.
 template <typename T>
 void rnn_gemm(bool ta, bool tb, int64_t M, int64_t Nc, int64_t K, const T* A, int64_t lda, const T* B, int64_t ldb,
               bool accumulate, T* C, int64_t ldc) {
   if constexpr (std::is_same<T, float>::value) {
-    // A transposed A (the weight gradients) costs the kernel a transposition; single-threaded the
-    // BLAS is faster there, with threads one pool for the whole op wins (the BLAS's own threads
-    // would spin against ours on the same cores).
+    // A transposed A (the weight gradients) costs the kernel a copy into row blocks; single-threaded
+    // the BLAS does as well there, with threads one pool for the whole op wins (the BLAS's own
+    // threads would spin against ours on the same cores).
     if (M > 0 && K > 0 && step_gemm_ok(Nc) && (!ta || num_threads() > 1)) {
       seq_gemm(ta, tb, M, Nc, K, A, lda, B, ldb, accumulate, C, ldc);
       return;
