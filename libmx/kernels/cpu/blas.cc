@@ -7,9 +7,11 @@
 #include <atomic>
 #include <climits>
 #include <cstring>
+#include <type_traits>
 #include <vector>
 
 #include "base/error.h"
+#include "kernels/cpu/dnnl/dnnl_ops.h"
 #include "op/kernel_util.h"
 
 #if defined(MX_BLAS_SCIPY_OPENBLAS) || defined(MX_BLAS_OPENBLAS)
@@ -289,6 +291,9 @@ void gemm_float(bool ta, bool tb, int64_t M, int64_t N, int64_t K, T alpha, cons
   if (K == 0) {  // C = beta * C; a BLAS may not touch C at all for K == 0.
     scale_c(M, N, beta, C, ldc, parallel);
     return;
+  }
+  if constexpr (std::is_same<T, float>::value) {
+    if (parallel && dnnl::try_sgemm(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc)) return;
   }
 #ifdef MX_HAVE_CBLAS
   if (parallel) sync_blas_threads();

@@ -11,6 +11,10 @@ bool try_conv_forward(const ConvShape&, const TBlob&, const TBlob&, const TBlob*
 bool try_conv_backward_data(const ConvShape&, const TBlob&, const TBlob&, const TBlob&) { return false; }
 bool try_conv_backward_weight(const ConvShape&, const TBlob&, const TBlob&, const TBlob&) { return false; }
 bool try_pool_forward(const PoolSetup&, const TBlob&, const TBlob&) { return false; }
+bool try_sgemm(bool, bool, int64_t, int64_t, int64_t, float, const float*, int64_t, const float*, int64_t, float,
+               float*, int64_t) {
+  return false;
+}
 }  // namespace dnnl
 }  // namespace mx
 
@@ -506,6 +510,20 @@ bool try_pool_forward(const PoolSetup& ps, const TBlob& x, const TBlob& y) {
   if (!e) return false;
   run(*e, {x.data, y.data});
   return true;
+}
+
+// ------------------------------------------------------------------ GEMM
+// Below this M*N*K the call overhead of oneDNN's GEMM outweighs its speed (measured: 64x10x256).
+constexpr double kDnnlGemmMinMNK = 1 << 17;
+
+bool try_sgemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,
+               const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
+  if (!enabled()) return false;
+  if (static_cast<double>(M) * static_cast<double>(N) * static_cast<double>(K) < kDnnlGemmMinMNK) return false;
+  ThreadScope ts;
+  const dnnl_status_t st = dnnl_sgemm(ta ? 'T' : 'N', tb ? 'T' : 'N', M, N, K, alpha, A, std::max<int64_t>(lda, 1), B,
+                                      std::max<int64_t>(ldb, 1), beta, C, std::max<int64_t>(ldc, 1));
+  return st == dnnl_success;
 }
 
 }  // namespace dnnl

@@ -42,5 +42,12 @@ bool try_conv_backward_weight(const ConvShape& cs, const TBlob& dy, const TBlob&
 // Pooling forward (max and avg; sum and lp are left to the portable kernel).
 bool try_pool_forward(const PoolSetup& ps, const TBlob& x, const TBlob& y);
 
+// Row-major float32 C = alpha op(A) op(B) + beta C with oneDNN's GEMM (faster than OpenBLAS for
+// the small and mid-sized products of training steps on this kind of machine, and on the same
+// OpenMP threads as every other kernel). False when off, or for GEMMs small enough that the call
+// overhead dominates (the caller's BLAS then runs it).
+bool try_sgemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,
+               const float* B, int64_t ldb, float beta, float* C, int64_t ldc);
+
 }  // namespace dnnl
 }  // namespace mx
