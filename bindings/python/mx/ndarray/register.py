@@ -115,7 +115,30 @@ class _Spec:
         self.var_count = var_count
 
 
+_RAW = {}          # (spec, typed argument values, ...) -> ParamSet: skips formatting the values
+_RAW_MAX = 4096
+
+
 def _call(spec, inputs, values, out, kwargs):
+    # Fast path: the same Python values as an earlier call reuse its parsed parameters. Values are
+    # keyed with their types (1, 1.0 and True format differently); unhashable ones (lists) miss.
+    ci = spec.ctx_index
+    try:
+        key = (spec, tuple((v.__class__, v) for v in values),
+               tuple((k, v.__class__, v) for k, v in kwargs.items()) if kwargs else (),
+               current_context() if ci >= 0 and values[ci] is None else None,
+               len(inputs[0]) if spec.var_count and len(inputs) == 1 and isinstance(inputs[0], (list, tuple))
+               else len(inputs) if spec.var_count else 0)
+        ps = _RAW.get(key)
+    except TypeError:
+        key, ps = None, None
+    if ps is not None:
+        if spec.var_count:
+            if len(inputs) == 1 and isinstance(inputs[0], (list, tuple)):
+                inputs = tuple(inputs[0])
+        else:
+            inputs = [x for x in inputs if x is not None]
+        return invoke_ps(ps, inputs, out)
     kv = []
     for pname, v, d in zip(spec.pnames, values, spec.defaults):
         if v is not d and v is not _Null:
@@ -135,7 +158,12 @@ def _call(spec, inputs, values, out, kwargs):
     else:
         inputs = [x for x in inputs if x is not None]
     kv.sort()
-    return invoke_ps(params_for(spec.op_name, tuple(kv)), inputs, out)
+    ps = params_for(spec.op_name, tuple(kv))
+    if key is not None:
+        if len(_RAW) >= _RAW_MAX:
+            _RAW.clear()
+        _RAW[key] = ps
+    return invoke_ps(ps, inputs, out)
 
 
 def _ident(name):
