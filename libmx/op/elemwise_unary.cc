@@ -9,36 +9,7 @@
 // down to the lower integer (rint(1.5) == 1, rint(-1.5) == -2).
 #include <cmath>
 
-#ifdef MX_HAVE_LIBMVEC
-// The C library's math functions have SIMD variants in glibc's libmvec: declaring them lets the
-// double element loops below vectorise (special values -- NaN, infinities, overflow -- as the
-// scalar functions; errors within 4 ulp). float loops evaluate these functions in double.
-#define MX_SIMD_MATH(f) \
-  extern "C" float f##f(float) __attribute__((simd("notinbranch"))); \
-  extern "C" double f(double) __attribute__((simd("notinbranch")));
-MX_SIMD_MATH(exp)
-MX_SIMD_MATH(log)
-MX_SIMD_MATH(log1p)
-MX_SIMD_MATH(expm1)
-MX_SIMD_MATH(cbrt)
-MX_SIMD_MATH(sin)
-MX_SIMD_MATH(cos)
-MX_SIMD_MATH(tan)
-MX_SIMD_MATH(asin)
-MX_SIMD_MATH(acos)
-MX_SIMD_MATH(atan)
-MX_SIMD_MATH(sinh)
-MX_SIMD_MATH(cosh)
-MX_SIMD_MATH(tanh)
-MX_SIMD_MATH(asinh)
-MX_SIMD_MATH(acosh)
-MX_SIMD_MATH(atanh)
-MX_SIMD_MATH(log2)
-MX_SIMD_MATH(log10)
-MX_SIMD_MATH(exp2)
-MX_SIMD_MATH(erf)
-#undef MX_SIMD_MATH
-#endif
+#include "op/simd_math.h"
 #include <cstring>
 #include <type_traits>
 
