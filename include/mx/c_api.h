@@ -28,7 +28,7 @@
 extern "C" {
 #endif
 
-#define MX_ABI_VERSION 1
+#define MX_ABI_VERSION 2
 
 /* ---------------------------------------------------------------- status codes */
 enum {
@@ -66,6 +66,10 @@ typedef struct mx_ndarray mx_ndarray;           /* an n-dimensional array (or a 
 typedef struct mx_ndarray_list mx_ndarray_list; /* a loaded list of arrays with optional names */
 typedef struct mx_op mx_op;                     /* a registered operator; lives for the process */
 typedef struct mx_op_params mx_op_params;       /* parsed, validated parameters of one op */
+typedef struct mx_symbol mx_symbol;             /* a symbolic graph (one or more outputs) */
+typedef struct mx_executor mx_executor;         /* a symbol bound to arrays (bind / simple_bind) */
+typedef struct mx_cached_op mx_cached_op;       /* a traced graph run as one op (hybridize) */
+typedef struct mx_infer_result mx_infer_result; /* shapes or dtypes inferred for a symbol */
 
 struct DLManagedTensor;          /* include/mx/dlpack/dlpack.h */
 struct DLManagedTensorVersioned; /* include/mx/dlpack/dlpack.h */
@@ -330,6 +334,112 @@ MX_API int mx_autograd_record_function(const char* name, int num_inputs, mx_ndar
  * is not marked; setting it on such an array is MX_ERR_INVALID_ARGUMENT. */
 MX_API int mx_ndarray_get_grad_state(mx_ndarray* arr, int* fresh);
 MX_API int mx_ndarray_set_grad_state(mx_ndarray* arr, int fresh);
+
+/* ---------------------------------------------------------------- symbols (graphs) */
+/* Lists returned by the symbol and executor functions ("const char* const** names") are borrowed
+ * from the handle, valid until the next call that lists on the same handle or its free. */
+
+/* A free variable. */
+MX_API int mx_symbol_variable(const char* name, mx_symbol** out); /* caller frees with mx_symbol_free */
+MX_API void mx_symbol_free(mx_symbol* sym);
+/* An op node: params as MXNet-syntax key/values (keys written "__x__" are node attributes);
+ * inputs positional (input_keys NULL) or named by the op's input names. Inputs not given become
+ * variables "<name>_<input>"; a variadic op's count parameter is set from the inputs when absent;
+ * name NULL or "" gets an automatic name ("convolution0"). Each input must have one output. */
+MX_API int mx_symbol_create(const char* op_name, int num_params, const char* const* keys,
+                            const char* const* vals, int num_inputs, const char* const* input_keys,
+                            mx_symbol* const* inputs, const char* name, mx_symbol** out);
+/* A copy with free variables replaced: by name (keys) or, keys NULL, in list_arguments order. */
+MX_API int mx_symbol_compose(const mx_symbol* sym, const char* name, int num_args, const char* const* keys,
+                             mx_symbol* const* args, mx_symbol** out);
+MX_API int mx_symbol_copy(const mx_symbol* sym, mx_symbol** out);
+MX_API int mx_symbol_group(int num, mx_symbol* const* syms, mx_symbol** out);
+MX_API int mx_symbol_num_outputs(const mx_symbol* sym, size_t* out);
+MX_API int mx_symbol_get_output(const mx_symbol* sym, size_t index, mx_symbol** out);
+MX_API int mx_symbol_get_internals(const mx_symbol* sym, mx_symbol** out);
+/* The inputs of the head nodes; *out is NULL when they have none (a variable). */
+MX_API int mx_symbol_get_children(const mx_symbol* sym, mx_symbol** out);
+/* which: 0 arguments, 1 outputs, 2 auxiliary states, 3 inputs (arguments and aux, graph order). */
+MX_API int mx_symbol_list(mx_symbol* sym, int which, size_t* n, const char* const** names);
+/* Name of the single head node; *name is NULL for a symbol with several outputs. Borrowed. */
+MX_API int mx_symbol_name(mx_symbol* sym, const char** name);
+/* Attribute of the head node; *found 0 when absent (*value then NULL). Borrowed value. */
+MX_API int mx_symbol_get_attr(mx_symbol* sym, const char* key, const char** value, int* found);
+MX_API int mx_symbol_set_attr(mx_symbol* sym, const char* key, const char* value);
+/* Attributes as triples (node name, key, value): *n triples in 3 * *n strings. recursive 0: head
+ * node only. */
+MX_API int mx_symbol_list_attr(mx_symbol* sym, int recursive, size_t* n, const char* const** triples);
+/* MXNet's nnvm JSON. The string is borrowed from sym. */
+MX_API int mx_symbol_to_json(mx_symbol* sym, const char** json);
+MX_API int mx_symbol_from_json(const char* json, mx_symbol** out);
+MX_API int mx_symbol_save(mx_symbol* sym, const char* path);
+MX_API int mx_symbol_load(const char* path, mx_symbol** out);
+/* Gradient symbol of a loss symbol with respect to the named arguments (head gradients ones). */
+MX_API int mx_symbol_gradient(const mx_symbol* sym, int num_wrt, const char* const* wrt, mx_symbol** out);
+
+/* Shape inference: known shapes by argument name (keys) or, keys NULL, for the first num
+ * arguments in order; shape i is ndims[i] entries of dims, taken consecutively (ndim -1: unknown).
+ * partial 0: a shape that cannot be inferred is an error naming the node; 1: left unknown. */
+MX_API int mx_symbol_infer_shape(mx_symbol* sym, int num, const char* const* keys, const int* ndims,
+                                 const int64_t* dims, int partial, mx_infer_result** out);
+/* Dtype inference: known dtypes (MX_FLOAT32 ...; -1 unknown) by name or position. */
+MX_API int mx_symbol_infer_type(mx_symbol* sym, int num, const char* const* keys, const int* dtypes,
+                                int partial, mx_infer_result** out);
+/* which: 0 arguments, 1 outputs, 2 auxiliary states. */
+MX_API int mx_infer_result_size(const mx_infer_result* res, int which, size_t* n);
+/* Borrowed from res; *ndim -1 when unknown. */
+MX_API int mx_infer_result_shape(const mx_infer_result* res, int which, size_t i, int* ndim,
+                                 const int64_t** dims);
+MX_API int mx_infer_result_dtype(const mx_infer_result* res, int which, size_t i, int* dtype);
+/* 1 when everything was inferred. */
+MX_API int mx_infer_result_complete(const mx_infer_result* res, int* complete);
+MX_API void mx_infer_result_free(mx_infer_result* res);
+
+/* ---------------------------------------------------------------- executors */
+/* Flags for bind / simple_bind / cached ops. */
+enum { MX_EXEC_NO_MEMORY_PLAN = 1 };
+/* grad_req values (MXNet's OpReqType). */
+enum { MX_GRAD_NULL = 0, MX_GRAD_WRITE = 1, MX_GRAD_INPLACE = 2, MX_GRAD_ADD = 3 };
+
+/* Binds sym to arrays used in place: args in list_arguments order, arg_grads likewise (entries
+ * may be NULL where grad_reqs[i] is MX_GRAD_NULL; grad_reqs NULL means all MX_GRAD_NULL), aux in
+ * list_auxiliary_states order. Counts, shapes and dtypes are checked. */
+MX_API int mx_executor_bind(mx_symbol* sym, int dev_type, int dev_id, int num_args, mx_ndarray* const* args,
+                            mx_ndarray* const* arg_grads, const int* grad_reqs, int num_aux,
+                            mx_ndarray* const* aux, int flags, mx_executor** out);
+/* Allocates everything (zero-filled) from input shapes given by name (as mx_symbol_infer_shape
+ * with keys), optional dtypes by name (num_types may be 0) and grad_reqs by name (num_reqs 0: all
+ * arguments MX_GRAD_WRITE; a key "*" sets the default for names not listed). */
+MX_API int mx_executor_simple_bind(mx_symbol* sym, int dev_type, int dev_id, int num_shapes,
+                                   const char* const* shape_keys, const int* ndims, const int64_t* dims,
+                                   int num_types, const char* const* type_keys, const int* dtypes,
+                                   int num_reqs, const char* const* req_keys, const int* reqs, int flags,
+                                   mx_executor** out);
+MX_API void mx_executor_free(mx_executor* exec);
+MX_API int mx_executor_forward(mx_executor* exec, int is_train);
+/* out_grads: num entries (0 or the number of outputs; NULL entries mean ones). */
+MX_API int mx_executor_backward(mx_executor* exec, int num, mx_ndarray* const* out_grads);
+/* which: 0 arguments, 1 argument gradients, 2 auxiliary states, 3 outputs. */
+MX_API int mx_executor_num(mx_executor* exec, int which, size_t* n);
+/* A new handle to array i of that list (caller frees); *out is NULL for a gradient with req null. */
+MX_API int mx_executor_get(mx_executor* exec, int which, size_t i, mx_ndarray** out);
+/* A new executor for new shapes (by argument name), sharing unchanged arrays. */
+MX_API int mx_executor_reshape(mx_executor* exec, int num_shapes, const char* const* shape_keys,
+                               const int* ndims, const int64_t* dims, int partial_shaping,
+                               int allow_up_sizing, mx_executor** out);
+/* Bytes of intermediate buffers with the memory plan, and without sharing. */
+MX_API int mx_executor_memory(mx_executor* exec, size_t* planned_bytes, size_t* naive_bytes);
+
+/* ---------------------------------------------------------------- cached ops (hybridize) */
+/* flags as key/values: static_alloc, static_shape ("true"/"false"); unknown keys are errors. */
+MX_API int mx_cached_op_create(mx_symbol* sym, int num_flags, const char* const* keys,
+                               const char* const* vals, int exec_flags, mx_cached_op** out);
+MX_API void mx_cached_op_free(mx_cached_op* op);
+/* inputs in the symbol's list_inputs order. *outputs: a new list (caller frees with
+ * mx_ndarray_list_free); recorded into autograd as one node when recording. */
+MX_API int mx_cached_op_invoke(mx_cached_op* op, int num_inputs, mx_ndarray* const* inputs,
+                               mx_ndarray_list** outputs);
+MX_API int mx_cached_op_memory(mx_cached_op* op, size_t* planned_bytes, size_t* naive_bytes);
 
 #ifdef __cplusplus
 }

@@ -37,6 +37,13 @@ struct mx_ndarray_list {
   std::vector<std::string> names;
 };
 
+// Graph handles (c_api_symbol.cc, c_api_executor.cc). Full definitions live there; the predict
+// API reaches symbols and executors through the C++ classes directly.
+struct mx_symbol;
+struct mx_executor;
+struct mx_cached_op;
+struct mx_infer_result;
+
 namespace mx {
 namespace capi {
 

@@ -109,8 +109,14 @@ std::string dtype_list(const std::vector<DType>& v) {
 
 void invoke(const OpDef& op, const ParamsPtr& params, const std::vector<NDArray>& inputs,
             std::vector<NDArray>* outputs) {
+  static const InvokeOpts kDefault;
+  invoke_with(op, params, inputs, outputs, kDefault);
+}
+
+void invoke_with(const OpDef& op, const ParamsPtr& params, const std::vector<NDArray>& inputs,
+                 std::vector<NDArray>* outputs, const InvokeOpts& opts) {
   const Params& p = *params;
-  const bool recording = autograd::is_recording();
+  const bool recording = !opts.no_record && autograd::is_recording();
   MX_CHECK(&p.op() == &op, kInvalidArgument, "parameters were parsed for operator ", p.op().name(),
            ", not for ", op.name());
   const int nin = op.num_inputs(p);
@@ -178,10 +184,17 @@ void invoke(const OpDef& op, const ParamsPtr& params, const std::vector<NDArray>
   call->op = &op;
   call->params = params;
   call->ctx.dev = dev;
-  call->ctx.is_train = t_training;
+  call->ctx.is_train = opts.is_train < 0 ? t_training : opts.is_train != 0;
   if (op.uses_rng()) {
-    call->ctx.rng_seed = random_seed();
-    call->ctx.rng_stream = random_next_stream();
+    if (opts.has_rng) {
+      call->ctx.rng_seed = opts.rng_seed;
+      call->ctx.rng_stream = opts.rng_stream;
+    } else {
+      call->ctx.rng_seed = random_seed();
+      call->ctx.rng_stream = random_next_stream();
+    }
+    if (opts.used_rng_seed) *opts.used_rng_seed = call->ctx.rng_seed;
+    if (opts.used_rng_stream) *opts.used_rng_stream = call->ctx.rng_stream;
   }
   call->in.resize(nin);
   call->out.resize(nout);
