@@ -34,6 +34,13 @@ struct Node {
   // "__init__", "__lr_mult__", "__wd_mult__", "__storage_type__", "ctx_group", "__layout__", ...
   std::map<std::string, std::string> attrs;
 
+  Node() = default;
+  Node(const Node&) = default;
+  Node& operator=(const Node&) = default;
+  // Releases the inputs without recursion, so dropping a very long chain does not overflow the
+  // stack.
+  ~Node();
+
   bool is_variable() const { return op == nullptr; }
   // All outputs of the node, hidden ones included (1 for a variable).
   uint32_t num_outputs() const;

@@ -38,3 +38,27 @@ def _no_async_error_from_earlier_tests():
     except mx.MXNetError:
         pass
     yield
+
+
+def _mxnet_fixture_dir():
+    import os
+    from pathlib import Path
+    cands = []
+    if os.environ.get("MX_FIXTURES_DIR"):
+        cands.append(Path(os.environ["MX_FIXTURES_DIR"]))
+    root = Path(__file__).resolve().parents[2]
+    cands += [root.parent / "shared" / "fixtures" / "mxnet-1.9.1", root / "shared" / "fixtures" / "mxnet-1.9.1"]
+    for c in cands:
+        if (c / "manifest.json").is_file():
+            return c
+    return None
+
+
+@pytest.fixture
+def mxnet_fixtures():
+    """The directory of files written by real MXNet 1.9.1 (a missing one fails: never a skip)."""
+    d = _mxnet_fixture_dir()
+    if d is None:
+        pytest.fail("MXNet 1.9.1 fixture files not found: keep shared/fixtures/mxnet-1.9.1 beside the "
+                    "checkout or set MX_FIXTURES_DIR")
+    return d
