@@ -14,11 +14,14 @@ from .context import Context, cpu, gpu, cpu_pinned, current_context, num_gpus
 from . import ndarray
 from . import ndarray as nd
 from . import random
+from . import attribute, executor, name  # the Symbol API's naming, attribute scopes, Executor
+from .attribute import AttrScope
 
 # Later subpackages (symbol, autograd, gluon, ...) join the namespace as they land.
 for _name, _alias in (("symbol", "sym"), ("autograd", None), ("initializer", "init"),
                       ("optimizer", None), ("lr_scheduler", None), ("metric", None), ("io", None), ("kvstore", "kv"),
-                      ("gluon", None), ("profiler", None), ("test_utils", None)):
+                      ("gluon", None), ("profiler", None), ("test_utils", None), ("model", None),
+                      ("callback", None), ("module", "mod")):
     if _ilu.find_spec(__name__ + "." + _name) is not None:
         _mod = _importlib.import_module(__name__ + "." + _name)
         globals()[_name] = _mod

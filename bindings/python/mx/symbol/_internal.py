@@ -1,0 +1,2 @@
+"""Generated symbol functions of the registered operators whose names start with "_"."""
+__all__ = []
