@@ -12,6 +12,10 @@ abi/symbols.txt holds one line per published entry, in the order they were publi
 
 plus a `# abi_version N` line: the MX_ABI_VERSION the list was last written under.
 
+Companion headers found beside c_api.h (COMPANION_HEADERS: c_predict_api.h, MXNet's prediction API
+with MXNet's own function names) are part of the ABI too: their MX_API functions and function-pointer
+typedefs are checked and listed like c_api.h's, and the library may export their names.
+
 The check fails when
   - a listed entry is no longer declared in c_api.h, or its signature / value changed;
   - a listed function (or any function c_api.h declares) is not exported by the library;
@@ -29,6 +33,9 @@ import argparse
 import re
 import struct
 import sys
+
+# Headers beside c_api.h whose MX_API declarations belong to the published ABI.
+COMPANION_HEADERS = ("c_predict_api.h",)
 
 # Symbols the toolchain's start files put in every shared object, not part of our ABI.
 TOOLCHAIN_SYMBOLS = {"_init", "_fini", "_edata", "_end", "__bss_start"}
@@ -142,13 +149,13 @@ def _signature(ret_tokens, param_tokens):
     return render(ret_tokens) + "(" + ", ".join(render(p) for p in params) + ")"
 
 
-def parse_header(path):
-    """Entries c_api.h declares: {name: (kind, normalised text)} in declaration order, and
-    MX_ABI_VERSION."""
+def parse_header(path, need_version=True):
+    """Entries a header declares: {name: (kind, normalised text)} in declaration order, and
+    MX_ABI_VERSION (None when need_version is False and the header has none)."""
     with open(path, encoding="utf-8") as f:
         text = f.read()
     version = re.search(r"#\s*define\s+MX_ABI_VERSION\s+(\d+)", text)
-    if not version:
+    if not version and need_version:
         raise SystemExit(f"abi_check: no MX_ABI_VERSION in {path}")
     text = re.sub(r"/\*.*?\*/", " ", text, flags=re.S)
     text = re.sub(r"//[^\n]*", " ", text)
@@ -196,7 +203,23 @@ def parse_header(path):
         i = toks.index("(")
         name = toks[i - 1]
         entries[name] = ("func", _signature(toks[:i - 1], toks[i + 1:-1]))
-    return entries, int(version.group(1))
+    return entries, (int(version.group(1)) if version else None)
+
+
+def parse_headers(path):
+    """c_api.h's entries followed by those of its companion headers, and MX_ABI_VERSION."""
+    import os
+    entries, version = parse_header(path)
+    for name in COMPANION_HEADERS:
+        companion = os.path.join(os.path.dirname(os.path.abspath(path)), name)
+        if not os.path.isfile(companion):
+            continue
+        extra, _ = parse_header(companion, need_version=False)
+        for n, v in extra.items():
+            if n in entries and entries[n] != v:
+                raise SystemExit(f"abi_check: {name} declares '{n}' differently from {os.path.basename(path)}")
+            entries.setdefault(n, v)
+    return entries, version
 
 
 # ---------------------------------------------------------------------------- symbols.txt
@@ -246,7 +269,7 @@ def main(argv=None):
     ap.add_argument("--update", action="store_true", help="append new entries to the list")
     args = ap.parse_args(argv)
 
-    declared, version = parse_header(args.header)
+    declared, version = parse_headers(args.header)
     listed, listed_version = read_list(args.symbols)
     exported = exported_symbols(args.library)
     problems = []
@@ -260,7 +283,8 @@ def main(argv=None):
     funcs = [n for n, (k, _) in declared.items() if k == "func"]
     not_exported = sorted(n for n in funcs if n not in exported)
     not_exported += sorted(n for n, (k, _) in listed.items() if k == "func" and n not in exported and n not in declared)
-    foreign = sorted(s for s in exported if s not in TOOLCHAIN_SYMBOLS and not s.startswith("mx_"))
+    foreign = sorted(s for s in exported
+                     if s not in TOOLCHAIN_SYMBOLS and not s.startswith("mx_") and declared.get(s, ("",))[0] != "func")
     undeclared = sorted(s for s in exported if s.startswith("mx_") and s not in declared)
 
     if args.update:
@@ -294,17 +318,18 @@ def main(argv=None):
     elif version < listed_version:
         problems.append(f"MX_ABI_VERSION went down: the list was written under {listed_version}, c_api.h says {version}")
     for n in dropped:
-        problems.append(f"published {listed[n][0]} '{n}' is no longer declared in c_api.h (was: {listed[n][1]})")
+        problems.append(f"published {listed[n][0]} '{n}' is no longer declared in c_api.h or a companion header (was: {listed[n][1]})")
     for n in changed:
         problems.append(f"published {listed[n][0]} '{n}' changed: {listed[n][1]}  ->  {declared[n][1]}")
     for n in not_exported:
         problems.append(f"function '{n}' is not exported by {args.library}")
     for n in foreign:
-        problems.append(f"the library exports '{n}', which is not an mx_ function (hide C++ internals)")
+        problems.append(f"the library exports '{n}', which is neither an mx_ function nor declared in a companion "
+                        f"header (hide C++ internals)")
     for n in undeclared:
         problems.append(f"the library exports '{n}', which c_api.h does not declare")
     for n in new:
-        problems.append(f"{declared[n][0]} '{n}' is declared in c_api.h but not published in {args.symbols} "
+        problems.append(f"{declared[n][0]} '{n}' is declared in c_api.h (or a companion header) but not published in {args.symbols} "
                         f"(run tools/abi_check.py with --update and commit the list)")
 
     nfunc = len(funcs)
