@@ -9,6 +9,8 @@ Cases (float32, SGD with momentum 0.9, learning rate 0.01, softmax cross-entropy
                relu) -> MaxPool(2) -> Conv2D(64, 3x3, pad 1, relu) -> MaxPool(2) -> Flatten ->
                Dense(10); forward, loss, backward, SGD update (Gluon nets hybridized)
   mlp_step     one training step of an MLP 784-256-256-10 (relu) at batch 64
+  *_imperative the same step with the Gluon net not hybridized (PyTorch runs its one eager step in
+               both rows), so hybridized and imperative stand side by side
   mnist_epoch  one full epoch of the seed CNN on the 60,000 MNIST training images at batch 64
                (needs --data-root with the IDX files, see tools/fetch_mnist.py): wall time and the
                peak resident set size of the worker (resource.getrusage), before and after the epoch;
@@ -39,7 +41,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import bench_core  # noqa: E402  (shared venv setup and timing)
 
-CASES = ("cnn_step", "mlp_step", "mnist_epoch")
+CASES = ("cnn_step", "cnn_step_imperative", "mlp_step", "mlp_step_imperative", "mnist_epoch")
 CNN_BATCH, MLP_BATCH, EPOCH_BATCH = 32, 64, 64
 LR, MOMENTUM = 0.01, 0.9
 
@@ -113,10 +115,11 @@ def _gluon_worker(mxmod, args, info):
             net.add(nn.Dense(256, activation="relu"), nn.Dense(256, activation="relu"), nn.Dense(10))
         return net
 
-    def setup(net, x):
+    def setup(net, x, hybridize=True):
         mxmod.random.seed(0)
         net.initialize(mxmod.init.Xavier())
-        net.hybridize()
+        if hybridize:
+            net.hybridize()
         net(x)  # finish the deferred initialization
         trainer = gluon.Trainer(net.collect_params(), "sgd", {"learning_rate": LR, "momentum": MOMENTUM})
         return trainer
@@ -139,16 +142,17 @@ def _gluon_worker(mxmod, args, info):
     out, extra = {}, {}
     rng = np.random.default_rng(0)
     case = args.cases[0]
-    if case == "cnn_step":
-        xn, yn = _synthetic(rng, CNN_BATCH, (1, 28, 28))
+    if case.startswith(("cnn_step", "mlp_step")):
+        hybrid = not case.endswith("_imperative")
+        if case.startswith("cnn"):
+            xn, yn = _synthetic(rng, CNN_BATCH, (1, 28, 28))
+            net = cnn()
+        else:
+            xn, yn = _synthetic(rng, MLP_BATCH, (784,))
+            net = mlp()
         x, y = nd.array(xn), nd.array(yn)
-        net = cnn()
-        out[case] = bench_core._timeit(make_step(net, setup(net, x), x, y), sync, args.inner, args.repeats, 2)
-    elif case == "mlp_step":
-        xn, yn = _synthetic(rng, MLP_BATCH, (784,))
-        x, y = nd.array(xn), nd.array(yn)
-        net = mlp()
-        out[case] = bench_core._timeit(make_step(net, setup(net, x), x, y), sync, args.inner, args.repeats, 2)
+        trainer = setup(net, x, hybrid)
+        out[case] = bench_core._timeit(make_step(net, trainer, x, y), sync, args.inner, args.repeats, 2)
     elif case == "mnist_epoch":
         images, labels = _mnist(args.data_root)
         net = cnn()
@@ -226,8 +230,8 @@ def worker_torch(args):
     out, extra = {}, {}
     rng = np.random.default_rng(0)
     case = args.cases[0]
-    if case in ("cnn_step", "mlp_step"):
-        if case == "cnn_step":
+    if case.startswith(("cnn_step", "mlp_step")):
+        if case.startswith("cnn"):
             xn, yn = _synthetic(rng, CNN_BATCH, (1, 28, 28))
             net = cnn()
         else:

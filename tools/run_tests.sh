@@ -29,6 +29,8 @@ fi
 # Test-only references: OpenCV (image resizing), matplotlib (the example's plot).
 ensure_venv tests "cffi>=1.16" pycparser "numpy>=1.23" "pytest>=7" scipy-openblas32 \
   opencv-python-headless matplotlib
+# Real MXNet 1.9.1 (own venv): files MX writes must load there.
+ensure_ref_mxnet
 
 log "configuring ($BUILD_DIR)"
 cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release -DMX_BUILD_TESTS=ON -DMX_BUILD_PYTHON=ON \

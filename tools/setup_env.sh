@@ -5,6 +5,7 @@
 # ensure_venv NAME PKG.. creates ./.venv when missing and pip-installs PKG.. (plus the oneDNN wheels,
 #                        MX_DNNL_PACKAGES) once; a stamp file remembers each NAME's package list so
 #                        later runs skip pip entirely
+# ensure_ref_mxnet       creates ./.venv-mxnet with real MXNet 1.9.1 (test reference), exports MX_REF_MXNET_PYTHON
 # source_hash            a hash of everything that goes into the Python package (to skip rebuilds)
 #
 # Environment: PYTHON (default python3) picks the interpreter the venv is made from.
@@ -76,6 +77,21 @@ ensure_venv() {
   log "installing into .venv: $*"
   "$VPY" -m pip install -q "$@"
   printf '%s' "$want" >"$stamp"
+}
+
+# Real MXNet 1.9.1 in its own venv (./.venv-mxnet), a test-only reference: the interop tests load
+# what MX writes into it. Exports MX_REF_MXNET_PYTHON. Never a runtime dependency of MX.
+ensure_ref_mxnet() {
+  local venv="$MX_ROOT/.venv-mxnet" want="mxnet==1.9.1 numpy==1.23.5"
+  if [ ! -x "$venv/bin/python" ] || [ "$(cat "$venv/.mx-ref.stamp" 2>/dev/null)" != "$want" ]; then
+    log "creating $venv (real MXNet, a test reference)"
+    rm -rf "$venv"
+    "$PYTHON" -m venv "$venv"
+    # shellcheck disable=SC2086
+    "$venv/bin/python" -m pip install -q $want
+    printf '%s' "$want" >"$venv/.mx-ref.stamp"
+  fi
+  export MX_REF_MXNET_PYTHON="$venv/bin/python"
 }
 
 source_hash() {
