@@ -417,8 +417,11 @@ def test_layer_gradients_match_cells():
 def test_layer_gradients_reach_every_parameter(mode):
     layer = rnn.GRU(4, num_layers=2) if mode == "gru" else \
         rnn.RNN(4, num_layers=2, bidirectional=True, layout="NTC")
+    # Seeded: with some draws a relu unit is dead for every input and its h2h row gets exactly
+    # zero gradient, which is correct but not what this wiring check looks for.
+    mx.random.seed(11)
     layer.initialize(mx.init.Uniform(0.5))
-    x = nd.array(np.abs(_rand(3, 2, 5)))
+    x = nd.array(np.random.default_rng(5).uniform(0, 1, (3, 2, 5)).astype(np.float32))
     with autograd.record():
         out, st = layer(x, layer.begin_state(x.shape[1] if mode == "gru" else x.shape[0],
                                              func=nd.ones))

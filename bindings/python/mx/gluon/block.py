@@ -6,10 +6,13 @@ Names come from ``name_scope()``: a top-level block gets ``<alias><global count>
 a block created inside another's ``name_scope()`` gets the parent's prefix plus
 ``<alias><count within parent>_``.
 
-HybridBlock runs imperatively: ``hybridize()`` is accepted and recorded, but there is no Symbol
-graph yet, so forward always calls ``hybrid_forward(mx.nd, x, ...)``. Parameters whose shape has
-unknown (0) entries are completed on the first forward by the layer's ``_infer_param_shapes``
-(a shape rule per layer type), then initialized.
+HybridBlock runs ``hybrid_forward(mx.nd, x, ...)`` op by op until ``hybridize()``; then its
+first call traces ``hybrid_forward(mx.sym, ...)`` into one Symbol graph (children included)
+that runs as a libmx CachedOp (recorded into autograd as one node). ``export`` saves that graph
+and the Parameters; ``SymbolBlock`` runs a saved (or any) graph as a block. Parameters whose
+shape has unknown (0) entries are completed on the first forward by the layer's
+``_infer_param_shapes`` (a shape rule per layer type, else symbolic shape inference), then
+initialized.
 """
 import re
 import threading
@@ -18,11 +21,14 @@ from collections import OrderedDict, defaultdict
 
 import numpy as np
 
+from .. import _dtype
 from .. import initializer
 from .. import ndarray as nd
-from ..base import MXNetError, UnsupportedError
+from ..base import InvalidArgumentError, MXNetError, UnsupportedError
 from ..ndarray.ndarray import NDArray
-from .parameter import DeferredInitializationError, Parameter, ParameterDict
+from ._hybrid import (_FLAT_FMTS, _TLS, _CachedGraph, _check_hybridize_kwargs, _common_prefix,
+                      _first_array, _first_leaf, _flatten, _parse_shape_attr, _regroup, _symbol)
+from .parameter import DeferredInitializationError, Parameter, ParameterDict, _shape_known
 from .utils import _brief_print_list, _indent
 
 __all__ = ["Block", "HybridBlock", "SymbolBlock"]
@@ -51,6 +57,7 @@ class _BlockScope:
         self._block = weakref.ref(block)
         self._counter = {}
         self._old_scope = None
+        self._name_scope = None
 
     @staticmethod
     def create(prefix, params, hint):
@@ -82,13 +89,34 @@ class _BlockScope:
             return self
         self._old_scope = getattr(_BlockScope._current, "value", None)
         _BlockScope._current.value = self
+        # symbols made inside (tracing) are named "<block prefix><op name>", as in MXNet
+        self._name_scope = _name_prefix(block.prefix)
+        if self._name_scope is not None:
+            self._name_scope.__enter__()
         return self
 
     def __exit__(self, ptype, value, trace):
         block = self._block()
         if block is None or block._empty_prefix:
             return
+        if self._name_scope is not None:
+            self._name_scope.__exit__(ptype, value, trace)
+            self._name_scope = None
         _BlockScope._current.value = self._old_scope
+
+
+_NAME_MODULE = []
+
+
+def _name_prefix(prefix):
+    """mx.name.Prefix(prefix), or None while mx.name does not exist."""
+    if not _NAME_MODULE:
+        try:
+            from .. import name as name_module
+        except ImportError:
+            return None
+        _NAME_MODULE.append(name_module)
+    return _NAME_MODULE[0].Prefix(prefix)
 
 
 class HookHandle:
@@ -115,16 +143,6 @@ class HookHandle:
 
     def __exit__(self, ptype, value, trace):
         self.detach()
-
-
-def _flatten_arrays(args):
-    out = []
-    for a in args:
-        if isinstance(a, NDArray):
-            out.append(a)
-        elif isinstance(a, (list, tuple)):
-            out.extend(_flatten_arrays(a))
-    return out
 
 
 class Block:
@@ -337,10 +355,21 @@ class Block:
         """Initializes all Parameters of this block and its children (``collect_params()``):
         ``init`` applies to those without their own initializer."""
         self.collect_params().initialize(init, ctx, verbose, force_reinit)
+        if force_reinit:
+            self._clear_cached_ops()
+
+    def _clear_cached_ops(self):
+        """Drops the traced graphs of this block and its descendants (rebuilt on next call)."""
+        def clear(block):
+            if isinstance(block, HybridBlock):
+                block._clear_cached_op()
+        self.apply(clear)
 
     def hybridize(self, active=True, **kwargs):
-        """Passes ``active`` to the children. Blocks that are not HybridBlocks run imperatively
-        anyway."""
+        """Passes ``active`` and the options to the children (see HybridBlock.hybridize).
+        Blocks that are not HybridBlocks run imperatively anyway."""
+        _check_hybridize_kwargs({k: v for k, v in kwargs.items()
+                                 if k not in ("static_alloc", "static_shape")})
         for cld in self._children.values():
             cld.hybridize(active, **kwargs)
 
@@ -358,14 +387,17 @@ class Block:
     def reset_ctx(self, ctx):
         """Moves all Parameters to the context(s) ``ctx``."""
         self.collect_params().reset_ctx(ctx)
+        self._clear_cached_ops()
 
     def __call__(self, *args):
         """Runs the pre-hooks, forward, then the hooks."""
-        for hook in list(self._forward_pre_hooks.values()):
-            hook(self, args)
+        if self._forward_pre_hooks:
+            for hook in list(self._forward_pre_hooks.values()):
+                hook(self, args)
         out = self.forward(*args)
-        for hook in list(self._forward_hooks.values()):
-            hook(self, args, out)
+        if self._forward_hooks:
+            for hook in list(self._forward_hooks.values()):
+                hook(self, args, out)
         return out
 
     def forward(self, *args):
@@ -373,8 +405,8 @@ class Block:
         raise NotImplementedError("%s must override forward" % type(self).__name__)
 
     def register_op_hook(self, callback, monitor_all=False):
-        raise UnsupportedError("register_op_hook needs a hybridized (Symbol) graph, which is "
-                               "not supported yet")
+        raise UnsupportedError("register_op_hook is not supported: the CachedOp of a hybridized "
+                               "block has no per-op monitor callback")
 
     def summary(self, *inputs):
         """Prints each layer's output shape and parameter count for a forward of ``inputs``
@@ -477,20 +509,27 @@ class Block:
 class HybridBlock(Block):
     """A Block whose computation is written once as ``hybrid_forward(F, x, *args, **params)``.
 
-    ``forward(x, ...)`` calls ``hybrid_forward(mx.nd, x, ..., **{name: param.data(ctx)})`` with
-    the context of ``x``. ``hybridize()`` is accepted but, until the Symbol API exists, the
-    block still runs imperatively (op by op through libmx), with identical results.
-    Layers with deferred Parameters implement ``_infer_param_shapes(x, *args)``, which fills
-    the unknown (0) dims from the input before initialization.
+    Imperatively (the default) ``forward`` calls ``hybrid_forward(mx.nd, x, ...,
+    **{name: param.data(ctx)})`` with the context of ``x``. After ``hybridize()`` the first call
+    traces ``hybrid_forward(mx.sym, ...)`` (children included) into one Symbol graph and runs it
+    as a libmx CachedOp from then on; called with Symbols (by a parent that traces), the block
+    returns Symbols. Layers with deferred Parameters implement ``_infer_param_shapes(x, *args)``
+    (a shape rule); other blocks infer them by symbolic shape inference of their graph.
     """
 
     def __init__(self, prefix=None, params=None):
         super().__init__(prefix=prefix, params=params)
         self._active = False
         self._flags = []
+        self._cached_graph = ()
+        self._graphs = {}       # input format -> (input symbols, output symbol, output format)
+        self._cached_ops = {}   # input format -> _CachedGraph
+        self._cached_op = None  # the CachedGraph built last (MXNet's attribute name)
 
     def __setattr__(self, name, value):
         super().__setattr__(name, value)
+        if isinstance(value, HybridBlock):
+            self._clear_cached_op()
 
     def register_child(self, block, name=None):
         if not isinstance(block, HybridBlock):
@@ -499,37 +538,96 @@ class HybridBlock(Block):
                 "are using Sequential, please try HybridSequential instead."
                 % (str(block), str(type(block))))
         super().register_child(block, name)
+        self._clear_cached_op()
 
-    def hybridize(self, active=True, **kwargs):
-        """Marks the block as hybridized. NOTE: without the Symbol API the block keeps running
-        imperatively (same results); static_alloc/static_shape and other flags are recorded
-        only."""
+    def _clear_cached_op(self):
+        self._cached_graph = ()
+        self._graphs = {}
+        self._cached_ops = {}
+        self._cached_op = None
+
+    def hybridize(self, active=True, static_alloc=False, static_shape=False, **kwargs):
+        """Activates (or, active=False, deactivates) running the block as one cached graph.
+
+        static_alloc: keep the graph's intermediate buffers across calls; static_shape: also
+        assume the input shapes do not change. ``inline_limit``, ``forward_bulk_size`` and
+        ``backward_bulk_size`` (MXNet tuning hints) are accepted and have no effect here;
+        ``backend`` must be None. Any other keyword is an error. Applies to the children too
+        and drops graphs traced before."""
+        kwargs = _check_hybridize_kwargs(kwargs)
         self._active = bool(active)
-        self._flags = list(kwargs.items())
-        super().hybridize(active, **kwargs)
+        self._flags = [("static_alloc", bool(static_alloc)), ("static_shape", bool(static_shape))]
+        self._clear_cached_op()
+        if self._active and (self._forward_hooks or self._forward_pre_hooks):
+            import warnings
+            warnings.warn('"%s" is being hybridized while still having forward hook/pre-hook. '
+                          "If it is a child of a HybridBlock, the hooks will not take effect."
+                          % type(self).__name__, stacklevel=2)
+        for cld in self._children.values():
+            cld.hybridize(active, static_alloc=static_alloc, static_shape=static_shape, **kwargs)
 
     def cast(self, dtype):
+        self._clear_cached_op()
         super().cast(dtype)
 
+    # ------------------------------------------------------------------ shape inference
     def _infer_param_shapes(self, x, *args):
         """Fills unknown (0) dims of this block's Parameters from the inputs. Layers override
-        it; a custom block with deferred Parameters must override it too."""
-        unknown = [p.name for p in self._reg_params.values()
-                   if p.shape is None or any(d == 0 for d in p.shape)]
-        if unknown:
+        it with a shape rule; the default infers them from the traced graph (symbolic shape
+        inference, as MXNet does)."""
+        unknown = [p for p in self._reg_params.values()
+                   if p is not None and not _shape_known(p.shape)]
+        if not unknown:
+            return
+        try:
+            shapes = self._infer_attrs("shape", (x,) + args)
+        except Exception as e:  # user code traced with mx.sym: any failure is the cause
             raise DeferredInitializationError(
-                "%s cannot infer the shape of Parameter(s) %s from its input: deferred shape "
-                "inference needs the Symbol API for custom blocks. Give the full shape when "
-                "creating the Parameter, or override _infer_param_shapes(x, *args)."
-                % (type(self).__name__, ", ".join(unknown)))
+                "%s cannot infer the shape of Parameter(s) %s from its input: shape inference "
+                "of its graph failed (%s: %s). Give the full shape when creating the "
+                "Parameter, or override _infer_param_shapes(x, *args)."
+                % (type(self).__name__, ", ".join(p.name for p in unknown),
+                   type(e).__name__, e)) from e
+        for p in unknown:
+            s = shapes.get(p.name)
+            if not _shape_known(s):
+                raise DeferredInitializationError(
+                    "%s cannot infer the shape of Parameter '%s' from its input (shape "
+                    "inference left it %s). Give the full shape when creating the Parameter, "
+                    "or override _infer_param_shapes(x, *args)."
+                    % (type(self).__name__, p.name, "unknown" if s is None else str(s)))
+            p.shape = s
+
+    def _infer_attrs(self, attr, args):
+        """{argument or aux name: shape (attr 'shape') or dtype ('dtype')} from symbolic
+        inference of this block's graph for the inputs args."""
+        flat, fmt = _flatten(args, "input")
+        inputs, out, _ = self._get_graph(fmt, flat)
+        known = {s.name: getattr(a, attr) for s, a in zip(inputs, flat) if s is not None}
+        if attr == "shape":
+            arg_attrs, _, aux_attrs = out.infer_shape_partial(**known)
+        else:
+            arg_attrs, _, aux_attrs = out.infer_type(**known)
+        res = dict(zip(out.list_arguments(), arg_attrs))
+        res.update(zip(out.list_auxiliary_states(), aux_attrs))
+        return res
 
     def infer_shape(self, *args):
-        """Infers the unknown Parameter shapes from the inputs (without initializing)."""
-        self._infer_param_shapes(*args)
+        """Infers the unknown Parameter shapes (this block's and its children's) from the
+        inputs, without initializing."""
+        shapes = self._infer_attrs("shape", args)
+        for name, p in self.collect_params().items():
+            s = shapes.get(name)
+            if not _shape_known(p.shape) and _shape_known(s):
+                p.shape = s
 
     def infer_type(self, *args):
-        """Parameters keep their declared dtype (no Symbol-level type inference)."""
-        return None
+        """Infers the dtypes of the Parameters not yet initialized from the inputs."""
+        types = self._infer_attrs("dtype", args)
+        for name, p in self.collect_params().items():
+            t = types.get(name)
+            if t is not None and p._data is None:
+                p.dtype = t
 
     def _deferred_infer_shape(self, *args):
         try:
@@ -540,13 +638,25 @@ class HybridBlock(Block):
             raise ValueError("Deferred initialization failed because shape cannot be inferred. "
                              "%s" % e) from e
 
+    # ------------------------------------------------------------------ forward
     def forward(self, x, *args):
-        """Calls ``hybrid_forward(mx.nd, x, *args, **params)`` (running deferred
-        initialization first when needed)."""
-        if not isinstance(x, NDArray):
-            raise TypeError("HybridBlock.forward expects an NDArray as its first input, got %s "
-                            "(Symbol inputs are not supported yet)" % type(x).__name__)
-        ctx = x.context
+        """NDArrays: the cached graph when hybridized, else ``hybrid_forward(mx.nd, ...)``
+        (running deferred initialization first when needed). Symbols: ``hybrid_forward(
+        mx.sym, ...)`` with the Parameters' variables."""
+        if x.__class__ is NDArray or _first_leaf(x, args) is NDArray:
+            if self._active and not _TLS.imperative:
+                return self._call_cached_op(x, *args)
+            return self._forward_imperative(x, *args)
+        sym = _symbol()
+        if _first_leaf(x, args) is not sym.Symbol:
+            raise TypeError("HybridBlock requires the first argument to forward be either Symbol "
+                            "or NDArray (or a list of them), but got %s" % type(x).__name__)
+        params = {k: v.var() for k, v in self._reg_params.items() if v is not None}
+        with self.name_scope():
+            return self.hybrid_forward(sym, x, *args, **params)
+
+    def _forward_imperative(self, x, *args):
+        ctx = _first_array(x, args).context
         try:
             params = {k: v.data(ctx) for k, v in self._reg_params.items() if v is not None}
         except DeferredInitializationError:
@@ -557,24 +667,275 @@ class HybridBlock(Block):
         return self.hybrid_forward(nd, x, *args, **params)
 
     def hybrid_forward(self, F, x, *args, **kwargs):
-        """Override to define the computation with ``F`` (``mx.nd``)."""
+        """Override to define the computation with ``F`` (``mx.nd`` or ``mx.sym``)."""
         raise NotImplementedError("%s must override hybrid_forward" % type(self).__name__)
 
+    # ------------------------------------------------------------------ the cached graph
+    def _get_graph(self, fmt, flat):
+        """(input variables aligned with flat, None for None inputs; the output symbol; the
+        output format), traced once per input format."""
+        g = self._graphs.get(fmt)
+        if g is not None:
+            return g
+        sym = _symbol()
+        n_real = sum(a is not None for a in flat)
+        if n_real == 0:
+            raise ValueError("%s: a hybridized block needs at least one input array"
+                             % type(self).__name__)
+        inputs, cnt = [], 0
+        for a in flat:
+            if a is None:
+                inputs.append(None)
+                continue
+            inputs.append(sym.var("data" if n_real == 1 else "data%d" % cnt))
+            cnt += 1
+        grouped = _regroup(inputs, fmt)[0]
+        params = {k: v.var() for k, v in self._reg_params.items() if v is not None}
+        with self.name_scope():
+            out = self.hybrid_forward(sym, *grouped, **params)
+        outs, out_fmt = _flatten(out, "output")
+        if any(o is None for o in outs):
+            raise TypeError("%s.hybrid_forward returned None among its outputs"
+                            % type(self).__name__)
+        out_sym = outs[0] if len(outs) == 1 else sym.Group(outs)
+        g = (inputs, out_sym, out_fmt)
+        self._graphs[fmt] = g
+        return g
+
+    def _build_cache(self, fmt, flat):
+        inputs, out, out_fmt = self._get_graph(fmt, flat)
+        data_names = {s.name: i for i, s in enumerate(inputs) if s is not None}
+        params = self.collect_params()
+        data_slots, param_slots, used = [], [], set()
+        for slot, name in enumerate(out.list_inputs()):
+            if name in data_names:
+                data_slots.append((slot, data_names[name]))
+            elif name in params:
+                param_slots.append((slot, params[name]))
+            else:
+                raise InvalidArgumentError(
+                    "Unknown input to HybridBlock %s: '%s' is neither an input nor a Parameter "
+                    "of the block (a variable created in hybrid_forward, or an op input left "
+                    "out?)" % (self.name, name))
+            used.add(name)
+        import warnings
+        unused = [i for name, i in data_names.items() if name not in used]
+        if unused:
+            warnings.warn("The %s input to HybridBlock %s is not used by any computation. Is "
+                          "this intended?" % (", ".join("%d-th" % i for i in unused), self.name),
+                          stacklevel=4)
+        unused = [name for name in params.keys() if name not in used]
+        if unused:
+            warnings.warn("Parameter %s is not used by any computation. Is this intended?"
+                          % ", ".join(unused), stacklevel=4)
+        first = min((i for _, i in data_slots), default=None)
+        if first is None:
+            first = next(i for i, a in enumerate(flat) if a is not None)
+        g = _CachedGraph(out, self._flags, data_slots, param_slots, first, out_fmt)
+        self._cached_ops[fmt] = g
+        self._cached_op = g
+        self._cached_graph = (inputs, out)
+        return g
+
+    def _call_cached_op(self, *args):
+        for a in args:
+            if a.__class__ is not NDArray:
+                flat, fmt = _flatten(args, "input")
+                break
+        else:
+            flat = args
+            fmt = _FLAT_FMTS[len(args)] if len(args) < len(_FLAT_FMTS) else (0,) * len(args)
+        g = self._cached_ops.get(fmt)
+        if g is None:
+            if any(p._data is None and p._deferred_init
+                   for p in self.collect_params().values()):
+                # Finish deferred initialization by one imperative run (the layers' shape
+                # rules), whose result is this call's; the graph is traced right after.
+                _TLS.imperative += 1
+                try:
+                    out = self._forward_imperative(*args)
+                finally:
+                    _TLS.imperative -= 1
+                self._build_cache(fmt, flat)
+                return out
+            g = self._build_cache(fmt, flat)
+        return g(flat)
+
+    # ------------------------------------------------------------------ export
     def export(self, path, epoch=0, remove_amp_cast=True):
-        """Not supported until the Symbol API exists."""
-        raise UnsupportedError("HybridBlock.export is not supported until Symbol exists "
-                               "(no graph to save); use save_parameters for the weights")
+        """Saves the traced graph to ``path-symbol.json`` and the Parameters to
+        ``path-%04d.params`` (names ``arg:<name>``, and ``aux:<name>`` for auxiliary states
+        such as BatchNorm's running statistics), the files ``SymbolBlock.imports``,
+        ``mx.mod.Module`` and the C predict API load. The block must have been hybridized and
+        called once. Returns (symbol file, params file), or (symbol, {name: array}) when path
+        is None. ``remove_amp_cast`` has nothing to remove here (no AMP cast ops)."""
+        if not self._cached_graph:
+            raise RuntimeError("Please first call block.hybridize() and then run forward with "
+                               "this block at least once before calling export.")
+        sym = self._cached_graph[1]
+        arg_names = set(sym.list_arguments())
+        aux_names = set(sym.list_auxiliary_states())
+        arg_dict = {}
+        for name, param in self.collect_params().items():
+            if name in arg_names:
+                arg_dict["arg:%s" % name] = param._reduce()
+            elif name in aux_names:
+                arg_dict["aux:%s" % name] = param._reduce()
+            else:
+                import warnings
+                warnings.warn('Parameter "%s" is not found in the graph. ' % name, stacklevel=2)
+        if path is None:
+            return sym, arg_dict
+        sym_file = "%s-symbol.json" % path
+        params_file = "%s-%04d.params" % (path, epoch)
+        sym.save(sym_file)
+        nd.save(params_file, arg_dict)
+        return sym_file, params_file if arg_dict else None
 
     def optimize_for(self, x, *args, backend=None, **kwargs):
-        raise UnsupportedError("HybridBlock.optimize_for is not supported until Symbol exists")
+        raise UnsupportedError("HybridBlock.optimize_for is not supported: MX has no subgraph "
+                               "backends to partition for")
+
 
 
 class SymbolBlock(HybridBlock):
-    """Not supported until the Symbol API exists."""
+    """A HybridBlock made from a Symbol graph: ``SymbolBlock(outputs, inputs, params=None)``.
 
-    def __init__(self, outputs=None, inputs=None, params=None):
-        raise UnsupportedError("SymbolBlock is not supported until Symbol exists")
+    ``inputs`` are the graph's data variables (a Symbol or a list); every other argument of
+    ``outputs`` becomes a Parameter (auxiliary states with grad_req 'null'), named as in the
+    graph, shaped, typed and initialized from the variables' ``__shape__``/``__dtype__``/
+    ``__init__`` attributes (0 and absent dims are inferred at the first forward). It always runs as a CachedOp, records into
+    autograd (its Parameters get gradients: fine-tuning works) and, as the child of a block
+    that traces, contributes its graph. ``SymbolBlock.imports`` loads an exported model.
+    """
 
     @staticmethod
-    def imports(symbol_file, input_names, param_file=None, ctx=None):
-        raise UnsupportedError("SymbolBlock.imports is not supported until Symbol exists")
+    def imports(symbol_file, input_names, param_file=None, ctx=None, allow_missing=False,
+                ignore_extra=False):
+        """Loads ``symbol_file`` (``-symbol.json``) with ``input_names`` as the data inputs
+        and, when given, the Parameters from ``param_file`` (``arg:``/``aux:`` prefixes or
+        plain names; saved dtypes are kept) on ``ctx``. A Parameter absent from the file is an
+        error naming it unless allow_missing (then initialize() it); a name in the file that
+        the graph lacks is an error unless ignore_extra."""
+        sym = _symbol()
+        graph = sym.load(symbol_file)
+        if isinstance(input_names, str):
+            input_names = [input_names]
+        if param_file is None:
+            inputs = [sym.var(i, dtype="float32") for i in input_names]
+        else:
+            inputs = [sym.var(i) for i in input_names]
+        ret = SymbolBlock(graph, inputs)
+        if param_file is not None:
+            ret.collect_params().load(param_file, ctx, allow_missing, ignore_extra,
+                                      cast_dtype=True, dtype_source="saved")
+        return ret
+
+    def __init__(self, outputs, inputs, params=None):
+        super().__init__(prefix=None, params=None)
+        sym = _symbol()
+        self._prefix = ""
+        self._params = ParameterDict("", params)
+        if isinstance(inputs, sym.Symbol) and len(inputs.list_outputs()) == 1:
+            inputs = [inputs]
+        if isinstance(outputs, (list, tuple)) and len(outputs) == 1:
+            outputs = outputs[0]
+        syms, self._in_format = _flatten(inputs, "input")
+        if not isinstance(self._in_format, tuple):
+            self._in_format = (self._in_format,)
+        outs, self._out_format = _flatten(outputs, "output")
+        out = outs[0] if len(outs) == 1 else sym.Group(outs)
+        input_names = set()
+        for s in syms:
+            if not isinstance(s, sym.Symbol) or len(s.get_internals().list_outputs()) != 1:
+                raise ValueError("SymbolBlock inputs must be variables, but %s is an output "
+                                 "of operators" % str(s))
+            input_names.add(s.name)
+        attrs = out.attr_dict()
+        for names, aux in ((out.list_arguments(), False), (out.list_auxiliary_states(), True)):
+            for name in names:
+                if name in input_names:
+                    continue
+                a = attrs.get(name, {})
+                kw = {"allow_deferred_init": True}
+                shape = _parse_shape_attr(a.get("__shape__"))
+                if shape is not None:
+                    kw["shape"] = shape
+                if "__dtype__" in a:
+                    kw["dtype"] = _dtype.DTYPE_OF_FLAG[int(a["__dtype__"])]
+                if a.get("__init__"):
+                    kw["init"] = a["__init__"]  # the variable's own initializer
+                if aux:
+                    kw["grad_req"] = "null"
+                self.params.get(name, **kw)
+        for name in input_names:
+            if name not in out.list_inputs():
+                import warnings
+                warnings.warn("SymbolBlock input '%s' is not used by the graph" % name,
+                              stacklevel=2)
+        self._cached_graph = (syms, out)
+        self._graph = (syms, out, self._out_format)
+        len_prefix = len(_common_prefix(list(self._params.keys())))
+        self._reg_params = {key[len_prefix:]: val for key, val in self._params.items()}
+
+    def forward(self, x, *args):
+        if x.__class__ is NDArray or _first_leaf(x, args) is NDArray:
+            return self._call_cached_op(x, *args)
+        sym = _symbol()
+        if _first_leaf(x, args) is not sym.Symbol:
+            raise TypeError("SymbolBlock requires the first argument to forward be either Symbol "
+                            "or NDArray, but got %s" % type(x).__name__)
+        flat, fmt = _flatten([x] + list(args), "input")
+        self._check_format(fmt)
+        syms, out, out_fmt = self._graph
+        composed = out(**{s.name: v for s, v in zip(syms, flat)})
+        outs = [composed[i] for i in range(len(composed.list_outputs()))]
+        return _regroup(outs, out_fmt)[0] if out_fmt != 0 else outs[0]
+
+    def _check_format(self, fmt):
+        if fmt != self._in_format:
+            raise ValueError("SymbolBlock: invalid input format: it was made with %d input(s) "
+                             "in the structure %s, called with %s"
+                             % (len(self._graph[0]), self._in_format, fmt))
+
+    def _get_graph(self, fmt, flat):
+        self._check_format(fmt)
+        return self._graph
+
+    def _call_cached_op(self, *args):
+        flat, fmt = _flatten(args, "input")
+        g = self._cached_ops.get(fmt)
+        if g is None:
+            pending = [p for p in self.collect_params().values()
+                       if p._data is None and p._deferred_init]
+            if pending:
+                self._infer_pending_shapes(args, pending)
+                for p in pending:
+                    p._finish_deferred_init()
+            g = self._build_cache(fmt, flat)
+        return g(flat)
+
+    def _infer_pending_shapes(self, args, pending):
+        shapes = self._infer_attrs("shape", args)
+        for p in pending:
+            s = shapes.get(p.name)
+            if not _shape_known(s):
+                raise DeferredInitializationError(
+                    "SymbolBlock: the shape of Parameter '%s' cannot be inferred from the "
+                    "inputs (got %s); load it or give its variable a __shape__"
+                    % (p.name, "nothing" if s is None else str(s)))
+            p.shape = s
+
+    def _infer_param_shapes(self, x, *args):
+        pending = [p for p in self.collect_params().values() if not _shape_known(p.shape)]
+        if pending:
+            self._infer_pending_shapes((x,) + args, pending)
+
+    def _clear_cached_op(self):
+        graph = getattr(self, "_graph", None)
+        cached = self._cached_graph if graph is not None else ()
+        super()._clear_cached_op()
+        self._cached_graph = cached
+
+    def hybrid_forward(self, F, x, *args, **kwargs):
+        raise NotImplementedError("SymbolBlock runs its graph; it has no hybrid_forward")

@@ -299,7 +299,7 @@ class CosineEmbeddingLoss(Loss):
 
     def hybrid_forward(self, F, input1, input2, label, sample_weight=None):
         input1 = _reshape_like(F, input1, input2)
-        label = label.reshape((-1, 1))
+        label = F.reshape(label, shape=(-1, 1))
         cos_sim = self._cosine_similarity(F, input1, input2)
         y_1 = label == 1
         y_minus_1 = label == -1
@@ -310,9 +310,9 @@ class CosineEmbeddingLoss(Loss):
 
     @staticmethod
     def _cosine_similarity(F, x, y, axis=-1):
-        x_norm = F.norm(x, axis=axis).reshape((-1, 1))
-        y_norm = F.norm(y, axis=axis).reshape((-1, 1))
-        x_dot_y = F.sum(x * y, axis=axis).reshape((-1, 1))
+        x_norm = F.reshape(F.norm(x, axis=axis), shape=(-1, 1))
+        y_norm = F.reshape(F.norm(y, axis=axis), shape=(-1, 1))
+        x_dot_y = F.reshape(F.sum(x * y, axis=axis), shape=(-1, 1))
         return x_dot_y / F.maximum(x_norm * y_norm, 1e-12)
 
 
@@ -351,13 +351,14 @@ class CTCLoss(Loss):
             pred = F.swapaxes(pred, dim1=0, dim2=1)
         if self._batch_axis == 1:
             label = F.swapaxes(label, dim1=0, dim2=1)
-        half = pred.dtype not in (np.float32, np.float64)  # the op computes in float32/64
-        ins = [pred.astype("float32") if half else pred, label]
+        # the op computes in float32/64 (a traced graph's dtype is not known here: as given)
+        half = _is_nd(F) and pred.dtype not in (np.float32, np.float64)
+        ins = [F.cast(pred, dtype="float32") if half else pred, label]
         ins += [a for a in (pred_lengths, label_lengths) if a is not None]
         loss = F.CTCLoss(*ins, use_data_lengths=pred_lengths is not None,
                          use_label_lengths=label_lengths is not None, blank_label="last")
         if half:
-            loss = loss.astype(pred.dtype)
+            loss = F.cast(loss, dtype=pred.dtype)
         return _apply_weighting(F, loss, self._weight, sample_weight)
 
 

@@ -354,8 +354,25 @@ class Parameter:
                 g[:] = 0
 
     def var(self):
-        raise NotImplementedError("Parameter.var() needs the Symbol API, which is not "
-                                  "supported yet")
+        """The ``mx.sym.Variable`` of this parameter (its name, with MXNet's ``__shape__``,
+        ``__dtype__``, ``__lr_mult__``, ``__wd_mult__`` and ``__init__`` attributes), cached.
+
+        The shape attribute is given only once the shape is fully known (a 0 dim would read as
+        a real size to shape inference). The cached variable is remade when one of these
+        attributes changed since (a cast, a completed deferred shape, a new multiplier)."""
+        key = (self._shape if _shape_known(self._shape) else None, self._dtype, self.lr_mult,
+               self.wd_mult, self.init)
+        cached = self._var
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        from .. import symbol
+        init = self.init
+        if init is not None and not isinstance(init, str) and hasattr(init, "dumps"):
+            init = init.dumps()
+        v = symbol.Variable(self.name, shape=key[0], dtype=self._dtype, lr_mult=self.lr_mult,
+                            wd_mult=self.wd_mult, init=init)
+        self._var = (key, v)
+        return v
 
     def cast(self, dtype):
         """Casts data and gradients to dtype."""
@@ -373,7 +390,8 @@ class Parameter:
 
 
 def _ctx_key(ctx):
-    return (ctx.device_type, ctx.device_id)
+    # (type id, device id): what HybridBlock's cached-op calls compute per call
+    return (ctx.device_typeid, ctx.device_id)
 
 
 class Constant(Parameter):

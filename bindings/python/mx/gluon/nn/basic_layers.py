@@ -63,7 +63,7 @@ class Sequential(Block):
 
 
 class HybridSequential(HybridBlock):
-    """Stacks HybridBlocks sequentially."""
+    """Stacks HybridBlocks sequentially (hybridized: the whole stack is one graph)."""
 
     def __init__(self, prefix=None, params=None):
         super().__init__(prefix=prefix, params=params)
@@ -73,7 +73,7 @@ class HybridSequential(HybridBlock):
         for block in blocks:
             self.register_child(block)
 
-    def forward(self, x, *args):
+    def hybrid_forward(self, F, x, *args):
         for block in self._children.values():
             x = block(x, *args)
             args = []
@@ -83,9 +83,6 @@ class HybridSequential(HybridBlock):
         if args:
             x = tuple([x] + list(args))
         return x
-
-    def hybrid_forward(self, F, x, *args):
-        return self.forward(x, *args)
 
     __repr__ = Sequential.__repr__
     __getitem__ = Sequential.__getitem__
@@ -129,7 +126,7 @@ class Dense(HybridBlock):
 
     def hybrid_forward(self, F, x, weight, bias=None):
         act = F.FullyConnected(x, weight, bias, no_bias=bias is None, num_hidden=self._units,
-                               flatten=self._flatten)
+                               flatten=self._flatten, name="fwd")
         if self.act is not None:
             act = self.act(act)
         return act
@@ -153,7 +150,7 @@ class Dropout(HybridBlock):
 
     def hybrid_forward(self, F, x):
         if self._rate > 0:
-            return F.Dropout(x, p=self._rate, axes=self._axes, cudnn_off=False)
+            return F.Dropout(x, p=self._rate, axes=self._axes, cudnn_off=False, name="fwd")
         return F.identity(x)
 
     def __repr__(self):
@@ -202,7 +199,8 @@ class BatchNorm(HybridBlock):
             _set_unknown(p, (c,))
 
     def hybrid_forward(self, F, x, gamma, beta, running_mean, running_var):
-        return F.BatchNorm(x, gamma, beta, running_mean, running_var, **self._kwargs)
+        return F.BatchNorm(x, gamma, beta, running_mean, running_var, name="fwd",
+                           **self._kwargs)
 
     def __repr__(self):
         s = "{name}({content}"
@@ -230,7 +228,7 @@ class Embedding(HybridBlock):
                                       allow_deferred_init=True)
 
     def hybrid_forward(self, F, x, weight):
-        return F.Embedding(x, weight, **self._kwargs)
+        return F.Embedding(x, weight, name="fwd", **self._kwargs)
 
     def __repr__(self):
         s = "{block_name}({input_dim} -> {output_dim}, {dtype})"
@@ -274,9 +272,10 @@ class InstanceNorm(HybridBlock):
 
     def hybrid_forward(self, F, x, gamma, beta):
         if self._axis == 1:
-            return F.InstanceNorm(x, gamma, beta, eps=self._epsilon)
-        x = x.swapaxes(1, self._axis)
-        return F.InstanceNorm(x, gamma, beta, eps=self._epsilon).swapaxes(1, self._axis)
+            return F.InstanceNorm(x, gamma, beta, eps=self._epsilon, name="fwd")
+        x = F.swapaxes(x, dim1=1, dim2=self._axis)
+        return F.swapaxes(F.InstanceNorm(x, gamma, beta, eps=self._epsilon, name="fwd"),
+                          dim1=1, dim2=self._axis)
 
     def __repr__(self):
         s = "{name}({content}"
@@ -312,7 +311,8 @@ class LayerNorm(HybridBlock):
             _set_unknown(p, (c,))
 
     def hybrid_forward(self, F, data, gamma, beta):
-        return F.LayerNorm(data, gamma=gamma, beta=beta, axis=self._axis, eps=self._epsilon)
+        return F.LayerNorm(data, gamma=gamma, beta=beta, axis=self._axis, eps=self._epsilon,
+                           name="fwd")
 
     def __repr__(self):
         s = "{name}({content}"
@@ -347,7 +347,7 @@ class GroupNorm(HybridBlock):
 
     def hybrid_forward(self, F, data, gamma, beta):
         return F.GroupNorm(data, gamma=gamma, beta=beta, num_groups=self._num_groups,
-                           eps=self._epsilon)
+                           eps=self._epsilon, name="fwd")
 
     def __repr__(self):
         s = "{name}({content})"
@@ -437,10 +437,6 @@ class HybridConcatenate(HybridSequential):
         super().__init__(prefix=prefix, params=params)
         self.axis = axis
 
-    def forward(self, x):
-        from ... import ndarray as nd
-        out = [block(x) for block in self._children.values()]
-        return nd.concat(*out, dim=self.axis)
-
     def hybrid_forward(self, F, x):
-        return self.forward(x)
+        out = [block(x) for block in self._children.values()]
+        return F.concat(*out, dim=self.axis)

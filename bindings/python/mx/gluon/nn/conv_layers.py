@@ -84,9 +84,9 @@ class _Conv(HybridBlock):
     def hybrid_forward(self, F, x, weight, bias=None):
         op = getattr(F, self._op_name)
         if bias is None:
-            act = op(x, weight, **self._kwargs)
+            act = op(x, weight, name="fwd", **self._kwargs)
         else:
-            act = op(x, weight, bias, **self._kwargs)
+            act = op(x, weight, bias, name="fwd", **self._kwargs)
         if self.act is not None:
             act = self.act(act)
         return act
@@ -241,7 +241,7 @@ class _Pooling(HybridBlock):
         return "pool"
 
     def hybrid_forward(self, F, x):
-        return F.Pooling(x, **self._kwargs)
+        return F.Pooling(x, name="fwd", **self._kwargs)
 
     def __repr__(self):
         s = "{name}(size={kernel}, stride={stride}, padding={pad}, ceil_mode={ceil_mode}"

@@ -142,19 +142,33 @@ class _RNNLayer(HybridBlock):
         if sequence_length is not None:
             raise UnsupportedError("%s: sequence_length is not supported (use_sequence_length "
                                    "is unsupported)" % type(self).__name__)
+        skip_states = self.skip_states = states is None
         if not isinstance(inputs, NDArray):
-            raise TypeError("%s expects an NDArray input, got %s"
-                            % (type(self).__name__, type(inputs).__name__))
+            # a Symbol (a parent block traces): zero states are made inside the graph
+            if states is not None and not isinstance(states, (list, tuple)):
+                states = [states]
+            return super().__call__(inputs, list(states) if states is not None else None,
+                                    **kwargs)
         if inputs.ndim != 3:
             raise ValueError("%s: input must be a rank-3 tensor of layout %s, got shape %s"
                              % (type(self).__name__, self._layout, str(inputs.shape)))
-        self.skip_states = states is None
-        if states is None:
-            batch_size = inputs.shape[self._layout.find("N")]
+        batch_size = inputs.shape[self._layout.find("N")]
+        if skip_states:
             states = self.begin_state(batch_size, ctx=inputs.context, dtype=inputs.dtype)
         if isinstance(states, NDArray):
             states = [states]
-        return super().__call__(inputs, list(states), **kwargs)
+        infos = self.state_info(batch_size)
+        if len(states) != len(infos):
+            raise ValueError("%s expects %d state array(s), got %d"
+                             % (type(self).__name__, len(infos), len(states)))
+        for state, info in zip(states, infos):
+            if tuple(state.shape) != info["shape"]:
+                raise ValueError("Invalid recurrent state shape. Expecting %s, got %s."
+                                 % (str(info["shape"]), str(state.shape)))
+        # the graph returns (output, states) whenever states are its inputs (a hybridized layer
+        # keeps one graph for both uses); the final states are dropped here when not asked for
+        out = super().__call__(inputs, list(states), **kwargs)
+        return out[0] if skip_states else out
 
     def _infer_param_shapes(self, inputs, *args):
         ni = inputs.shape[2]
@@ -164,21 +178,29 @@ class _RNNLayer(HybridBlock):
                     self._gates * self._hidden_size, ni)
             ni = self._hidden_size * self._dir
 
-    def hybrid_forward(self, F, inputs, states, sequence_length=None, **kwargs):
-        batch_size = inputs.shape[self._layout.find("N")]
-        infos = self.state_info(batch_size)
-        if len(states) != len(infos):
-            raise ValueError("%s expects %d state array(s), got %d"
-                             % (type(self).__name__, len(infos), len(states)))
-        for state, info in zip(states, infos):
-            if tuple(state.shape) != info["shape"]:
-                raise ValueError("Invalid recurrent state shape. Expecting %s, got %s."
-                                 % (str(info["shape"]), str(state.shape)))
-        out = self._forward_kernel(F, inputs, states, **kwargs)
-        return out[0] if self.skip_states else out
+    def hybrid_forward(self, F, inputs, states=None, sequence_length=None, **kwargs):
+        # (state counts and shapes of NDArray calls are checked in __call__). Without states
+        # (traced by a parent) the begin states are zeros made in the graph and only the
+        # output is returned.
+        if states is None:
+            out = self._forward_kernel(F, inputs, self._zero_states(F, inputs), **kwargs)
+            return out[0]
+        return self._forward_kernel(F, inputs, states, **kwargs)
+
+    def _zero_states(self, F, inputs):
+        """Zero begin states (num_layers * directions, N, hidden_size) computed from the
+        input inside the graph (a traced graph does not know the batch size)."""
+        n_axis = self._layout.find("N")
+        t_axis = 1 - n_axis
+        z = F.sum(F.zeros_like(F.slice_axis(inputs, axis=t_axis, begin=0, end=1)), axis=2,
+                  keepdims=True)  # (1, N, 1) or (N, 1, 1)
+        if n_axis == 0:
+            z = F.swapaxes(z, dim1=0, dim2=1)
+        z = F.tile(z, reps=(self._num_layers * self._dir, 1, self._hidden_size))
+        return [z] * (2 if self._mode == "lstm" else 1)
 
     def _flat_params(self, F, kwargs):
-        flat = [kwargs["%s%d_%s_%s" % (d, l, g, t)].reshape((-1,))
+        flat = [F.reshape(kwargs["%s%d_%s_%s" % (d, l, g, t)], shape=(-1,))
                 for t in ("weight", "bias")
                 for l in range(self._num_layers)
                 for d in ["l", "r"][:self._dir]
