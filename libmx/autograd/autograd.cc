@@ -128,8 +128,16 @@ void run_custom(const std::shared_ptr<Node>& node_ptr, std::vector<std::vector<N
   }
 }
 
+// A variable's gradient sum, holding the variable node: the walk releases the graph (without
+// retain_graph) before the caller writes the gradients, and the arrays that kept the node alive
+// may already be gone.
+struct VarGrad {
+  std::shared_ptr<Node> node;
+  NDArray grad;
+};
+
 // The shared walk of backward() and grad(): per-variable-node gradient sums.
-std::unordered_map<Node*, NDArray> run(const std::vector<NDArray>& heads, const std::vector<NDArray>& head_grads,
+std::unordered_map<Node*, VarGrad> run(const std::vector<NDArray>& heads, const std::vector<NDArray>& head_grads,
                                        bool retain_graph, bool create_graph, bool is_train) {
   MX_CHECK(!heads.empty(), kInvalidArgument, "backward needs at least one head array");
   MX_CHECK(head_grads.empty() || head_grads.size() == heads.size(), kInvalidArgument, "got ", head_grads.size(),
@@ -161,14 +169,14 @@ std::unordered_map<Node*, NDArray> run(const std::vector<NDArray>& heads, const 
     NDArray g = (!head_grads.empty() && !head_grads[i].is_none()) ? head_grads[i] : call1("ones_like", {heads[i].detached()});
     slot(heads[i].ag_node().get(), heads[i].ag_index()).push_back(g);
   }
-  std::unordered_map<Node*, NDArray> var_grads;
+  std::unordered_map<Node*, VarGrad> var_grads;
   for (auto it = order.rbegin(); it != order.rend(); ++it) {
     const std::shared_ptr<Node>& node = *it;
     auto found = contrib.find(node.get());
     if (found == contrib.end()) continue;
     auto& parts = found->second;
     if (node->is_variable()) {
-      if (!parts[0].empty()) var_grads[node.get()] = sum_all(parts[0]);
+      if (!parts[0].empty()) var_grads[node.get()] = VarGrad{node, sum_all(parts[0])};
       continue;
     }
     if (node->custom) {
@@ -318,14 +326,14 @@ void backward(const std::vector<NDArray>& heads, const std::vector<NDArray>& hea
     ~Restore() { set_recording(p); }
   } restore{prev};
   for (auto& kv : var_grads) {
-    Node* v = kv.first;
+    Node* v = kv.second.node.get();
     if (v->grad_req == kNullReq || v->grad.is_none()) continue;
     if (v->grad_req == kWriteReq) {
-      copy_ndarray(kv.second, v->grad);
+      copy_ndarray(kv.second.grad, v->grad);
     } else {
       const OpDef& add = get_op("elemwise_add");
       std::vector<NDArray> out{v->grad};
-      invoke(add, Params::defaults(add), {v->grad, kv.second.detached()}, &out);
+      invoke(add, Params::defaults(add), {v->grad, kv.second.grad.detached()}, &out);
     }
     v->fresh_grad = true;
   }
@@ -345,7 +353,7 @@ std::vector<NDArray> grad(const std::vector<NDArray>& heads, const std::vector<N
   } restore{prev};
   for (const NDArray& v : variables) {
     auto it = var_grads.find(v.ag_node().get());
-    out.push_back(it != var_grads.end() ? it->second : call1("zeros_like", {v.detached()}));
+    out.push_back(it != var_grads.end() ? it->second.grad : call1("zeros_like", {v.detached()}));
   }
   return out;
 }
