@@ -14,15 +14,20 @@ BUILD_DIR="${MX_BUILD_DIR:-build}"
 start=$(date +%s)
 
 ensure_system_deps
-# Real Fashion-MNIST for the dataset reader's test.
-if ! dpkg -s dataset-fashion-mnist >/dev/null 2>&1; then
+# Test-only Debian packages: real Fashion-MNIST (the dataset reader's test), GoogleTest (the C++
+# package's tests), valgrind (the C++ examples run under it), pkg-config (the installed mx.pc).
+test_pkgs=()
+for p in dataset-fashion-mnist libgtest-dev valgrind pkg-config; do
+  dpkg -s "$p" >/dev/null 2>&1 || test_pkgs+=("$p")
+done
+if [ ${#test_pkgs[@]} -ne 0 ]; then
   if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
-    log "installing Debian package dataset-fashion-mnist"
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends dataset-fashion-mnist >/dev/null \
+    log "installing Debian packages: ${test_pkgs[*]}"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${test_pkgs[@]}" >/dev/null \
       || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-           dataset-fashion-mnist >/dev/null; }
+           "${test_pkgs[@]}" >/dev/null; }
   else
-    log "missing: dataset-fashion-mnist -- install it (apt-get install dataset-fashion-mnist) and run again"
+    log "missing: ${test_pkgs[*]} -- install them (apt-get install ${test_pkgs[*]}) and run again"
     exit 1
   fi
 fi
