@@ -96,8 +96,8 @@ ensure_ref_mxnet() {
 
 source_hash() {
   (cd "$MX_ROOT" &&
-    find CMakeLists.txt pyproject.toml include libmx bindings/python -type f \
-      \( -name '*.cc' -o -name '*.h' -o -name '*.c' -o -name '*.py' -o -name '*.txt' -o -name '*.map' \
+    find CMakeLists.txt pyproject.toml cmake include libmx bindings/python bindings/cpp -type f \
+      \( -name '*.cc' -o -name '*.h' -o -name '*.hpp' -o -name '*.c' -o -name '*.py' -o -name '*.txt' -o -name '*.map' \
          -o -name '*.toml' -o -name '*.cmake' -o -name '*.in' \) \
       -not -path '*/__pycache__/*' -not -path 'bindings/python/mx/lib/*' -print0 |
     LC_ALL=C sort -z | xargs -0 sha256sum | sha256sum | cut -c1-16)
