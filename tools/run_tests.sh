@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Sets up and runs every test: installs what is missing (Debian build tools, ./.venv with the build
 # and test packages), builds libmx + the cffi module + the C tests, runs ctest (the C ABI tests
-# under both engines and the exported-symbol check) and pytest. Exits non-zero on any failure,
+# under both engines and the exported-symbol check), the R package (tools/r_check.sh) and pytest. Exits non-zero on any failure,
 # including a pytest run that collected no tests. Idempotent; fast when already set up.
 #
 #   bash tools/run_tests.sh            (README command (b); .ci/run calls exactly this)
@@ -15,9 +15,10 @@ start=$(date +%s)
 
 ensure_system_deps
 # Test-only Debian packages: real Fashion-MNIST (the dataset reader's test), GoogleTest (the C++
-# package's tests), valgrind (the C++ examples run under it), pkg-config (the installed mx.pc).
+# package's tests), valgrind (the C++ examples run under it), pkg-config (the installed mx.pc), R
+# with testthat (the R package).
 test_pkgs=()
-for p in dataset-fashion-mnist libgtest-dev valgrind pkg-config; do
+for p in dataset-fashion-mnist libgtest-dev valgrind pkg-config r-base-core r-base-dev r-cran-testthat; do
   dpkg -s "$p" >/dev/null 2>&1 || test_pkgs+=("$p")
 done
 if [ ${#test_pkgs[@]} -ne 0 ]; then
@@ -31,9 +32,10 @@ if [ ${#test_pkgs[@]} -ne 0 ]; then
     exit 1
   fi
 fi
-# Test-only references: OpenCV (image resizing), matplotlib (the example's plot).
+# Test-only references: OpenCV (image resizing), matplotlib (the example's plot); rpy2 (R inside
+# Python for the cross-language tests; newer versions do not load against Debian's R 4.2).
 ensure_venv tests "cffi>=1.16" pycparser "numpy>=1.23" "pytest>=7" scipy-openblas32 \
-  opencv-python-headless matplotlib
+  opencv-python-headless matplotlib "rpy2==3.5.17"
 # Real MXNet 1.9.1 (own venv): files MX writes must load there.
 ensure_ref_mxnet
 
@@ -47,6 +49,11 @@ with_build_lock ninja -C "$BUILD_DIR"
 failed=()
 log "ctest"
 (cd "$BUILD_DIR" && ctest --output-on-failure --timeout 900 -j2) || failed+=(ctest)
+
+# The R package: installed into $BUILD_DIR/r/lib (the rpy2 tests of pytest load it from there),
+# its testthat suites and R CMD check (exits non-zero on any failure).
+log "R package"
+MX_BUILD_DIR="$BUILD_DIR" PYTHON="$VPY" bash tools/r_check.sh || failed+=(R)
 
 log "pytest"
 dirs=()

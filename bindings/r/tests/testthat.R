@@ -1,0 +1,4 @@
+library(testthat)
+library(mx)
+
+test_check("mx")
