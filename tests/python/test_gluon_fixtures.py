@@ -6,8 +6,6 @@ BatchNorm and Dropout (mlp_bn_gluon.params, with BatchNorm running statistics), 
 input and MXNet's output for each, plus the `export()` parameter files (`arg:`/`aux:` names).
 The nets are built here exactly as make_models.py builds them. Missing fixtures fail the tests.
 """
-import os
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -15,21 +13,10 @@ import pytest
 import mx
 from mx import autograd, gluon, nd
 from mx.gluon import nn
+from conftest import _mxnet_fixture_dir  # the one lookup of the fixture folder
 
 
-def _fixture_dir():
-    cands = []
-    if os.environ.get("MX_FIXTURES_DIR"):
-        cands.append(Path(os.environ["MX_FIXTURES_DIR"]))
-    root = Path(__file__).resolve().parents[2]
-    cands += [root.parent / "shared" / "fixtures" / "mxnet-1.9.1", root / "shared" / "fixtures" / "mxnet-1.9.1"]
-    for c in cands:
-        if (c / "manifest.json").is_file():
-            return c
-    return None
-
-
-FIX = _fixture_dir()
+FIX = _mxnet_fixture_dir()
 
 
 @pytest.fixture

@@ -7,14 +7,13 @@ here byte by byte from FORMATS.md. Bad input of every kind must give a clear mx.
 """
 import hashlib
 import json
-import os
 import struct
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 import mx
+from conftest import _mxnet_fixture_dir  # the one lookup of the fixture folder
 
 ALL_DTYPES = ["float32", "float64", "float16", "bfloat16", "uint8", "int8", "int32", "int64", "bool"]
 TYPE_FLAG = {"float32": 0, "float64": 1, "float16": 2, "uint8": 3, "int32": 4, "int8": 5, "int64": 6, "bool": 7,
@@ -22,19 +21,7 @@ TYPE_FLAG = {"float32": 0, "float64": 1, "float16": 2, "uint8": 3, "int32": 4, "
 V1, V2, V3 = 0xF993FAC8, 0xF993FAC9, 0xF993FACA
 
 
-def _fixture_dir():
-    cands = []
-    if os.environ.get("MX_FIXTURES_DIR"):
-        cands.append(Path(os.environ["MX_FIXTURES_DIR"]))
-    root = Path(__file__).resolve().parents[2]
-    cands += [root.parent / "shared" / "fixtures" / "mxnet-1.9.1", root / "shared" / "fixtures" / "mxnet-1.9.1"]
-    for c in cands:
-        if (c / "manifest.json").is_file():
-            return c
-    return None
-
-
-FIX = _fixture_dir()
+FIX = _mxnet_fixture_dir()
 
 
 @pytest.fixture
