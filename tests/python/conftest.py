@@ -62,3 +62,27 @@ def mxnet_fixtures():
         pytest.fail("MXNet 1.9.1 fixture files not found: keep shared/fixtures/mxnet-1.9.1 beside the "
                     "checkout or set MX_FIXTURES_DIR")
     return d
+
+
+@pytest.fixture(scope="session")
+def mxnet_python():
+    """Interpreter of real MXNet 1.9.1 ($MX_REF_MXNET_PYTHON; tools/run_tests.sh creates .venv-mxnet).
+    A missing one fails the test: never a skip."""
+    py = os.environ.get("MX_REF_MXNET_PYTHON")
+    if not py or not os.path.exists(py):
+        pytest.fail("real MXNet 1.9.1 is needed: run tools/run_tests.sh (it creates .venv-mxnet) or set "
+                    "MX_REF_MXNET_PYTHON to a python with mxnet==1.9.1")
+    return py
+
+
+def run_mxnet(py, script, cwd):
+    """Runs a (dedented) script under real MXNet in cwd, without this checkout on the path; returns
+    its stdout, failing the test with MXNet's output when it exits non-zero."""
+    import subprocess
+    import textwrap
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    env["MXNET_ENFORCE_DETERMINISM"] = "1"
+    p = subprocess.run([py, "-c", textwrap.dedent(script)], cwd=str(cwd), env=env, capture_output=True,
+                       text=True, timeout=300)
+    assert p.returncode == 0, "MXNet failed:\n" + p.stdout[-2000:] + p.stderr[-4000:]
+    return p.stdout

@@ -8,15 +8,14 @@ MXNet 1.9.1 ($MX_REF_MXNET_PYTHON, as in test_mxnet_interop.py; missing, the tes
 the regression outputs; MakeLoss's 'batch' divides by the rows of data viewed as 2-d (all dims but
 the last), 'valid' by the number of data elements greater than valid_thresh (at least 1)."""
 import json
-import os
-import subprocess
-import textwrap
 
 import numpy as np
 import pytest
 
 import mx
 from mx import autograd, nd
+
+from conftest import run_mxnet
 
 
 @pytest.fixture(autouse=True)
@@ -396,22 +395,6 @@ def test_rnn_param_concat_in_an_exported_lstm_graph():
 
 
 # ------------------------------------------------------------------ real MXNet 1.9.1 as reference
-@pytest.fixture(scope="module")
-def mxnet_python():
-    py = os.environ.get("MX_REF_MXNET_PYTHON")
-    if not py or not os.path.exists(py):
-        pytest.fail("real MXNet 1.9.1 is needed: run tools/run_tests.sh (it creates .venv-mxnet) or set "
-                    "MX_REF_MXNET_PYTHON to a python with mxnet==1.9.1")
-    return py
-
-
-def _run_mxnet(py, script, cwd):
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    p = subprocess.run([py, "-c", textwrap.dedent(script)], cwd=str(cwd), env=env, capture_output=True, text=True,
-                       timeout=300)
-    assert p.returncode == 0, "MXNet failed:\n" + p.stdout[-2000:] + p.stderr[-4000:]
-
-
 # (op, data shape, label shape or None, label kind, params): each runs in both frameworks.
 MXNET_CASES = [
     ("LinearRegressionOutput", (4, 3), (4, 3), "real", {"grad_scale": 1.5}),
@@ -477,7 +460,7 @@ def test_loss_layers_match_real_mxnet(tmp_path, mxnet_python):
             res["g%%d" %% i] = grads["data"].asnumpy()
         np.savez("ref.npz", **res)
     """ % (cases,)
-    _run_mxnet(mxnet_python, script, tmp_path)
+    run_mxnet(mxnet_python, script, tmp_path)
     ref = np.load(str(tmp_path / "ref.npz"))
     for i, (op, has_label, params) in enumerate(cases):
         data = mx.sym.exp(mx.sym.var("data"))
@@ -517,7 +500,7 @@ def test_mxnet_exported_bidirectional_lstm_loads_and_runs(tmp_path, mxnet_python
         net.export("lstm")
         np.savez("ref.npz", x=x.asnumpy(), y=y.asnumpy())
     """
-    _run_mxnet(mxnet_python, script, tmp_path)
+    run_mxnet(mxnet_python, script, tmp_path)
     ref = np.load(str(tmp_path / "ref.npz"))
     sym = mx.sym.load(str(tmp_path / "lstm-symbol.json"))
     nodes = json.loads(sym.tojson())["nodes"]

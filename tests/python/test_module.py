@@ -5,8 +5,6 @@ symbol bound directly, metrics computed by hand, and files written by real MXNet
 import json
 import logging
 import os
-import subprocess
-import textwrap
 
 import numpy as np
 import pytest
@@ -17,6 +15,8 @@ import mx.model
 from mx import nd
 from mx.io import DataBatch, DataDesc, NDArrayIter
 from mx.module import Module, ModuleStateError
+
+from conftest import run_mxnet
 
 # ---------------------------------------------------------------------- helpers
 N_IN, N_HID, N_OUT = 6, 4, 3
@@ -557,15 +557,6 @@ def test_kvstore_object_gives_the_same_training(monkeypatch, on_store):
 
 
 # ---------------------------------------------------------------------- real MXNet as reference
-@pytest.fixture(scope="module")
-def mxnet_python():
-    py = os.environ.get("MX_REF_MXNET_PYTHON")
-    if not py or not os.path.exists(py):
-        pytest.fail("real MXNet 1.9.1 is needed: run tools/run_tests.sh (it creates .venv-mxnet) or "
-                    "set MX_REF_MXNET_PYTHON to a python with mxnet==1.9.1")
-    return py
-
-
 def test_fit_and_checkpoint_match_real_mxnet_module(tmp_path, mxnet_python):
     """The same fit (given initial parameters, SGD with momentum and weight decay, no shuffle)
     in MX and in MXNet 1.9.1's Module gives the same parameters and accuracy; MX's checkpoint
@@ -603,11 +594,8 @@ def test_fit_and_checkpoint_match_real_mxnet_module(tmp_path, mxnet_python):
         np.savez("ref.npz", pred=pred, **{k: v.asnumpy() for k, v in arg.items()})
         print(json.dumps({"acc": acc}))
     """ % (opt_params,)
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    proc = subprocess.run([mxnet_python, "-c", textwrap.dedent(script)], cwd=str(tmp_path),
-                          env=env, capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 0, "MXNet failed:\n" + proc.stdout[-2000:] + proc.stderr[-4000:]
-    ref_acc = json.loads(proc.stdout.strip().splitlines()[-1])["acc"]
+    out = run_mxnet(mxnet_python, script, tmp_path)
+    ref_acc = json.loads(out.strip().splitlines()[-1])["acc"]
     ref = np.load(str(tmp_path / "ref.npz"))
     trained = mod.get_params()[0]
     for k in init:

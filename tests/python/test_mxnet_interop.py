@@ -5,9 +5,6 @@ Real MXNet runs in its own interpreter ($MX_REF_MXNET_PYTHON, set up by tools/ru
 compares MXNet's numbers with MX's. A missing reference interpreter fails the test (never a skip).
 """
 import json
-import os
-import subprocess
-import textwrap
 
 import numpy as np
 import pytest
@@ -16,23 +13,7 @@ import mx
 from mx import gluon, nd
 from mx.gluon import nn, rnn
 
-
-@pytest.fixture(scope="module")
-def mxnet_python():
-    py = os.environ.get("MX_REF_MXNET_PYTHON")
-    if not py or not os.path.exists(py):
-        pytest.fail("real MXNet 1.9.1 is needed: run tools/run_tests.sh (it creates .venv-mxnet) or set "
-                    "MX_REF_MXNET_PYTHON to a python with mxnet==1.9.1")
-    return py
-
-
-def _run_mxnet(py, script, cwd):
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH",)}
-    env["MXNET_ENFORCE_DETERMINISM"] = "1"
-    p = subprocess.run([py, "-c", textwrap.dedent(script)], cwd=cwd, env=env, capture_output=True, text=True,
-                       timeout=300)
-    assert p.returncode == 0, "MXNet failed:\n" + p.stdout[-2000:] + p.stderr[-4000:]
-    return p.stdout
+from conftest import run_mxnet
 
 
 def _mlp_bn():
@@ -105,7 +86,7 @@ def test_exported_gluon_net_predicts_the_same_in_mxnet(which, tmp_path, mxnet_py
     ours = net(nd.array(x)).asnumpy()
     net.export(str(tmp_path / "m"), epoch=0)
     np.save(tmp_path / "x.npy", x)
-    _run_mxnet(mxnet_python, """
+    run_mxnet(mxnet_python, """
         import mxnet as mx, numpy as np
         blk = mx.gluon.SymbolBlock.imports("m-symbol.json", ["data"], "m-0000.params")
         y = blk(mx.nd.array(np.load("x.npy"))).asnumpy()
@@ -131,7 +112,7 @@ def test_symbol_json_written_by_mx_loads_in_mxnet(tmp_path, mxnet_python):
     ours = {"args": out.list_arguments(), "aux": out.list_auxiliary_states(), "outs": out.list_outputs(),
             "arg_shapes": [list(s) for s in arg_shapes], "out_shapes": [list(s) for s in out_shapes],
             "aux_shapes": [list(s) for s in aux_shapes]}
-    got = _run_mxnet(mxnet_python, """
+    got = run_mxnet(mxnet_python, """
         import json, mxnet as mx
         s = mx.sym.load_json(open("g.json").read())
         a, o, x = s.infer_shape(data=(5, 9))
@@ -157,7 +138,7 @@ def test_checkpoint_written_by_mx_binds_in_mxnet(tmp_path, mxnet_python):
     mx.model.save_checkpoint(str(tmp_path / "ck"), 3, net, args, {})
     ours = net.eval(mx.cpu(), data=nd.array(x), **args)[0].asnumpy()
     np.save(tmp_path / "x.npy", x)
-    _run_mxnet(mxnet_python, """
+    run_mxnet(mxnet_python, """
         import mxnet as mx, numpy as np
         sym, arg, aux = mx.model.load_checkpoint("ck", 3)
         arg["data"] = mx.nd.array(np.load("x.npy"))
